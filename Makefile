@@ -1,0 +1,60 @@
+# The two commands of the README: `make run` and `make test`. Both are idempotent.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CHROMIUM ?= /usr/bin/chromium
+PORT   ?= 8000
+
+export FLASK_APP := app.py
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test setup setup-dev db translations browser bench lint clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile -q -d proeftuin/translations
+
+setup: $(VENV)/.runtime translations
+
+setup-dev: $(VENV)/.dev translations
+
+db: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed demo
+
+## make run: install, migrate, load the demo once, serve on http://127.0.0.1:8000
+run: db
+	@echo "Proeftuin on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - app:app
+
+## The page tests drive Debian's chromium through Playwright (no browser download).
+browser:
+	@test -x $(CHROMIUM) || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  apt-get install -y -q chromium >/dev/null) || \
+	  (echo "chromium is needed for the page tests: apt-get install chromium"; exit 1)
+
+## make test: the same set-up, then the whole suite
+test: setup-dev browser
+	$(BIN)/pytest
+
+bench: setup-dev
+	$(BIN)/python -m bench
+
+lint: setup-dev
+	$(BIN)/ruff check proeftuin embeddings tests bench
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,2 @@
+from proeftuin import create_app
+app = create_app()

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from proeftuin.blueprints.fields import WebsiteField
+from proeftuin.enums import OrgKind, Region
+
+
+class RegisterForm(FlaskForm):
+    kind = RadioField(
+        _l("I register for"),
+        choices=[(OrgKind.MUNICIPALITY.value, _l("a municipality")), (OrgKind.STARTUP.value, _l("a start-up"))],
+        validators=[DataRequired()],
+    )
+    municipality = SelectField(_l("Municipality"), choices=[], validators=[Optional()], validate_choice=False)
+    organisation_name = StringField(_l("Company name"), validators=[Optional(), Length(max=160)])
+    region = SelectField(_l("Where is the company based?"), choices=[], validators=[Optional()])
+    website = WebsiteField(_l("Website"))
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(min=8, max=256)],
+        description=_l("At least 8 characters. A sentence you remember is best."),
+    )
+    password_repeat = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region.choices = [("", "—")] + Region.choices()
+
+    def validate_municipality(self, field):
+        if self.kind.data == OrgKind.MUNICIPALITY.value and not field.data:
+            raise ValidationError(_l("Choose your municipality."))
+
+    def validate_organisation_name(self, field):
+        if self.kind.data == OrgKind.STARTUP.value and not (field.data or "").strip():
+            raise ValidationError(_l("Enter the name of your company."))
+
+    def validate_region(self, field):
+        if self.kind.data == OrgKind.STARTUP.value and not field.data:
+            raise ValidationError(_l("Choose where the company is based."))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=256)])
+    password_repeat = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=256)])
+    new_password_repeat = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))],
+    )

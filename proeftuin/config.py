@@ -1,0 +1,164 @@
+"""Configuration: every environment variable the platform reads is read here.
+
+`PROEFTUIN_ENV` selects the class (development, production); tests pass
+`TestingConfig` directly to `create_app`.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment holds a missing or malformed setting."""
+
+
+def parse_bool(value: str | None, default: bool = False) -> bool:
+    """Parse a boolean from the environment, failing loudly on anything odd."""
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"not a boolean: {value!r}")
+
+
+def parse_int(value: str | None, default: int) -> int:
+    """Parse an integer from the environment, failing loudly on anything odd."""
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"not an integer: {value!r}") from exc
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    """Defaults shared by every environment (embedded mode: SQLite, outbox, memory limits)."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY = env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")  # None -> SQLite in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = parse_int(env("MAX_CONTENT_LENGTH"), 1024 * 1024)
+    MAX_FORM_PARTS = 200
+
+    # Sessions and cookies
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=parse_int(env("SESSION_HOURS"), 8))
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = parse_bool(env("SESSION_COOKIE_SECURE"), False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PASSWORD_RESET_MAX_AGE = 3600
+
+    # i18n
+    LANGUAGES = ("nl", "fr", "en")
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Brussels"
+
+    # Rate limits (memory:// counts per process; production needs shared storage)
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", env("REDIS_URL", "memory://"))
+    RATELIMIT_ENABLED = parse_bool(env("RATELIMIT_ENABLED"), True)
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per 15 minutes")
+    RESET_RATE_LIMIT = env("RESET_RATE_LIMIT", "5 per 15 minutes")
+    PROXY_FIX_HOPS = parse_int(env("PROXY_FIX_HOPS"), 0)
+    WEB_WORKERS = parse_int(env("WEB_WORKERS"), 1)
+
+    # Mail: an outbox folder under instance/ unless MAIL_SERVER is set
+    MAIL_SERVER = env("MAIL_SERVER")
+    MAIL_PORT = parse_int(env("MAIL_PORT"), 25)
+    MAIL_USE_TLS = parse_bool(env("MAIL_USE_TLS"), False)
+    MAIL_USERNAME = env("MAIL_USERNAME")
+    MAIL_PASSWORD = env("MAIL_PASSWORD")
+    MAIL_SENDER = env("MAIL_SENDER", "Proeftuin <no-reply@proeftuin.localhost>")
+    MAIL_OUTBOX_DIR = env("MAIL_OUTBOX_DIR")  # None -> instance/outbox
+
+    # Matching engine
+    EMBEDDING_MODEL = env("PROEFTUIN_EMBEDDING_MODEL", "use-multilingual-v3")
+    INDEX_PATH = env("INDEX_PATH")  # None -> instance/index
+
+    # Pagination
+    PER_PAGE = 12
+    MAX_PER_PAGE = 50
+
+    ARGON2_PROFILE = "RFC_9106_LOW_MEMORY"
+    FORCE_HTTPS = False
+
+    @staticmethod
+    def check(config: dict) -> None:
+        """Refuse settings that must never reach users (overridden per environment)."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = env("SECRET_KEY", "dev-only-secret-key-change-me-in-production")
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = parse_bool(env("SESSION_COOKIE_SECURE"), True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_NAME = "__Host-remember"
+    FORCE_HTTPS = parse_bool(env("FORCE_HTTPS"), True)
+    DEBUG = parse_bool(env("FLASK_DEBUG"), False)
+
+    @staticmethod
+    def check(config: dict) -> None:
+        problems = []
+        secret = config.get("SECRET_KEY") or ""
+        if len(secret) < 32:
+            problems.append("SECRET_KEY must be set to at least 32 characters")
+        if not config.get("SQLALCHEMY_DATABASE_URI"):
+            problems.append("DATABASE_URL must be set")
+        if config.get("DEBUG"):
+            problems.append("debug must be off")
+        if not config.get("SESSION_COOKIE_SECURE"):
+            problems.append("SESSION_COOKIE_SECURE must be on")
+        storage = config.get("RATELIMIT_STORAGE_URI", "memory://")
+        if config.get("WEB_WORKERS", 1) > 1 and storage.startswith("memory://"):
+            problems.append("rate limits need shared storage (REDIS_URL) with several workers")
+        if problems:
+            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production-use-0123456789"
+    SQLALCHEMY_DATABASE_URI = env("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    ARGON2_PROFILE = "CHEAPEST"
+    MAIL_SERVER = None
+    EMBEDDING_MODEL = "hashing-test"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """Pick the configuration class named by `PROEFTUIN_ENV` (default: development)."""
+    name = env("PROEFTUIN_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        raise ConfigError(f"PROEFTUIN_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from exc

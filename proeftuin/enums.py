@@ -1,0 +1,191 @@
+"""Closed vocabularies of the domain. Labels are translated where they are shown."""
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+
+class LabelledEnum(str, enum.Enum):
+    """A string enum whose members carry a translatable label."""
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[type(self)][self])
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def values(cls) -> set[str]:
+        return {m.value for m in cls}
+
+
+class Role(LabelledEnum):
+    MUNICIPALITY = "municipality"
+    STARTUP = "startup"
+    FACILITATOR = "facilitator"
+    ADMIN = "admin"
+
+
+class OrgKind(LabelledEnum):
+    MUNICIPALITY = "municipality"
+    STARTUP = "startup"
+    FACILITATOR = "facilitator"
+
+
+class Region(LabelledEnum):
+    ANTWERPEN = "antwerpen"
+    LIMBURG = "limburg"
+    OOST_VLAANDEREN = "oost_vlaanderen"
+    VLAAMS_BRABANT = "vlaams_brabant"
+    WEST_VLAANDEREN = "west_vlaanderen"
+    BRUSSELS = "brussels"
+    WALLONIA = "wallonia"
+    ABROAD = "abroad"
+
+
+PROVINCE_TO_REGION = {
+    "Antwerpen": Region.ANTWERPEN,
+    "Limburg": Region.LIMBURG,
+    "Oost-Vlaanderen": Region.OOST_VLAANDEREN,
+    "Vlaams-Brabant": Region.VLAAMS_BRABANT,
+    "West-Vlaanderen": Region.WEST_VLAANDEREN,
+    "Brussel": Region.BRUSSELS,
+}
+
+
+class Theme(LabelledEnum):
+    MOBILITY = "mobility"
+    CLIMATE_ENERGY = "climate_energy"
+    ENVIRONMENT_WATER = "environment_water"
+    CIRCULAR_ECONOMY = "circular_economy"
+    CARE_WELFARE = "care_welfare"
+    HEALTH = "health"
+    DIGITAL_SERVICES = "digital_services"
+    SAFETY = "safety"
+    HOUSING_PLANNING = "housing_planning"
+    ECONOMY_EMPLOYMENT = "economy_employment"
+    EDUCATION = "education"
+    CULTURE_LEISURE = "culture_leisure"
+
+
+class Language(LabelledEnum):
+    NL = "nl"
+    FR = "fr"
+    EN = "en"
+
+
+class ProcurementRoute(LabelledEnum):
+    MARKET_CONSULTATION = "market_consultation"
+    PRE_COMMERCIAL = "pre_commercial"
+    INNOVATION_PARTNERSHIP = "innovation_partnership"
+    COMPETITIVE_DIALOGUE = "competitive_dialogue"
+    COMPETITIVE_NEGOTIATION = "competitive_negotiation"
+    DESIGN_CONTEST = "design_contest"
+    NEGOTIATED_LOW_VALUE = "negotiated_low_value"
+    UNDECIDED = "undecided"
+
+
+class ChallengeStatus(LabelledEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    IN_EXPERIMENT = "in_experiment"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
+class Maturity(LabelledEnum):
+    CONCEPT = "concept"
+    PROTOTYPE = "prototype"
+    PILOT_READY = "pilot_ready"
+    MARKET_READY = "market_ready"
+    SCALING = "scaling"
+
+
+class ApplicationStatus(LabelledEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SHORTLISTED = "shortlisted"
+    REJECTED = "rejected"
+    SELECTED = "selected"
+    WITHDRAWN = "withdrawn"
+
+
+LABELS: dict[type, dict] = {
+    Role: {
+        Role.MUNICIPALITY: _l("Municipality"),
+        Role.STARTUP: _l("Start-up"),
+        Role.FACILITATOR: _l("Facilitator"),
+        Role.ADMIN: _l("Platform admin"),
+    },
+    OrgKind: {
+        OrgKind.MUNICIPALITY: _l("Municipality"),
+        OrgKind.STARTUP: _l("Start-up"),
+        OrgKind.FACILITATOR: _l("Support point"),
+    },
+    Region: {
+        Region.ANTWERPEN: _l("Antwerp"),
+        Region.LIMBURG: _l("Limburg"),
+        Region.OOST_VLAANDEREN: _l("East Flanders"),
+        Region.VLAAMS_BRABANT: _l("Flemish Brabant"),
+        Region.WEST_VLAANDEREN: _l("West Flanders"),
+        Region.BRUSSELS: _l("Brussels"),
+        Region.WALLONIA: _l("Wallonia"),
+        Region.ABROAD: _l("Abroad"),
+    },
+    Theme: {
+        Theme.MOBILITY: _l("Mobility"),
+        Theme.CLIMATE_ENERGY: _l("Climate and energy"),
+        Theme.ENVIRONMENT_WATER: _l("Environment and water"),
+        Theme.CIRCULAR_ECONOMY: _l("Circular economy"),
+        Theme.CARE_WELFARE: _l("Care and welfare"),
+        Theme.HEALTH: _l("Health"),
+        Theme.DIGITAL_SERVICES: _l("Digital public services"),
+        Theme.SAFETY: _l("Safety"),
+        Theme.HOUSING_PLANNING: _l("Housing and spatial planning"),
+        Theme.ECONOMY_EMPLOYMENT: _l("Economy and employment"),
+        Theme.EDUCATION: _l("Education"),
+        Theme.CULTURE_LEISURE: _l("Culture and leisure"),
+    },
+    Language: {
+        Language.NL: _l("Dutch"),
+        Language.FR: _l("French"),
+        Language.EN: _l("English"),
+    },
+    ProcurementRoute: {
+        ProcurementRoute.MARKET_CONSULTATION: _l("Market consultation"),
+        ProcurementRoute.PRE_COMMERCIAL: _l("Pre-commercial procurement"),
+        ProcurementRoute.INNOVATION_PARTNERSHIP: _l("Innovation partnership"),
+        ProcurementRoute.COMPETITIVE_DIALOGUE: _l("Competitive dialogue"),
+        ProcurementRoute.COMPETITIVE_NEGOTIATION: _l("Competitive procedure with negotiation"),
+        ProcurementRoute.DESIGN_CONTEST: _l("Design contest"),
+        ProcurementRoute.NEGOTIATED_LOW_VALUE: _l("Low value or negotiated without publication"),
+        ProcurementRoute.UNDECIDED: _l("Undecided"),
+    },
+    ChallengeStatus: {
+        ChallengeStatus.DRAFT: _l("Draft"),
+        ChallengeStatus.PUBLISHED: _l("Open"),
+        ChallengeStatus.CLOSED: _l("Closed"),
+        ChallengeStatus.IN_EXPERIMENT: _l("In experiment"),
+        ChallengeStatus.COMPLETED: _l("Completed"),
+        ChallengeStatus.ARCHIVED: _l("Archived"),
+    },
+    Maturity: {
+        Maturity.CONCEPT: _l("Concept"),
+        Maturity.PROTOTYPE: _l("Prototype"),
+        Maturity.PILOT_READY: _l("Ready for a pilot"),
+        Maturity.MARKET_READY: _l("On the market"),
+        Maturity.SCALING: _l("Scaling up"),
+    },
+    ApplicationStatus: {
+        ApplicationStatus.DRAFT: _l("Draft"),
+        ApplicationStatus.SUBMITTED: _l("Submitted"),
+        ApplicationStatus.SHORTLISTED: _l("Shortlisted"),
+        ApplicationStatus.REJECTED: _l("Not retained"),
+        ApplicationStatus.SELECTED: _l("Selected"),
+        ApplicationStatus.WITHDRAWN: _l("Withdrawn"),
+    },
+}

@@ -1,0 +1,19 @@
+"""Database models: data, constraints and small derived properties, no workflows."""
+from proeftuin.models.application import Application
+from proeftuin.models.audit import AuditEvent
+from proeftuin.models.challenge import Challenge, ChallengeTheme
+from proeftuin.models.organisation import Municipality, Organisation
+from proeftuin.models.profile import ProfileTheme, StartupProfile
+from proeftuin.models.user import User
+
+__all__ = [
+    "Application",
+    "AuditEvent",
+    "Challenge",
+    "ChallengeTheme",
+    "Municipality",
+    "Organisation",
+    "ProfileTheme",
+    "StartupProfile",
+    "User",
+]

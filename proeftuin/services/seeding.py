@@ -1,0 +1,212 @@
+"""Reference data (municipalities) and the demo content, both loadable more than once."""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from proeftuin.enums import (
+    PROVINCE_TO_REGION,
+    ApplicationStatus,
+    ChallengeStatus,
+    Language,
+    Maturity,
+    OrgKind,
+    ProcurementRoute,
+    Region,
+    Role,
+    Theme,
+)
+from proeftuin.extensions import db
+from proeftuin.models import (
+    Application,
+    Challenge,
+    ChallengeTheme,
+    Municipality,
+    Organisation,
+    ProfileTheme,
+    StartupProfile,
+    User,
+)
+from proeftuin.services.accounts import staff_organisation, unique_slug
+from proeftuin.services.passwords import hash_password
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEMO_PASSWORD = "demo-proeftuin-2026"
+DEMO_MUNICIPALITY_NIS = "44021"  # Gent
+
+
+@dataclass
+class DemoLogin:
+    role: str
+    email: str
+    password: str
+
+
+DEMO_LOGINS = [
+    DemoLogin("municipality", "gemeente@demo.proeftuin.be", DEMO_PASSWORD),
+    DemoLogin("startup", "startup@demo.proeftuin.be", DEMO_PASSWORD),
+    DemoLogin("facilitator", "facilitator@demo.proeftuin.be", DEMO_PASSWORD),
+    DemoLogin("admin", "admin@demo.proeftuin.be", DEMO_PASSWORD),
+]
+
+
+def load_municipalities() -> int:
+    """Insert or update the 304 municipalities of Flanders and Brussels. Returns the count."""
+    existing = {m.nis_code: m for m in db.session.scalars(sa.select(Municipality))}
+    count = 0
+    for filename in ("municipalities_flanders.csv", "municipalities_brussels.csv"):
+        with open(DATA_DIR / filename, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                municipality = existing.get(row["nis_code"]) or Municipality(nis_code=row["nis_code"])
+                municipality.name_nl = row["name_nl"]
+                municipality.name_fr = row["name_fr"] or None
+                municipality.province = row["province"]
+                db.session.add(municipality)
+                count += 1
+    db.session.commit()
+    return count
+
+
+def demo_loaded() -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Organisation).where(Organisation.is_demo)) > 0
+
+
+def _municipality_org(nis: str) -> Organisation:
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.municipality_nis == nis))
+    if org is None:
+        municipality = db.session.get(Municipality, nis)
+        if municipality is None:
+            raise ValueError(f"unknown NIS code in demo data: {nis}")
+        org = Organisation(
+            kind=OrgKind.MUNICIPALITY,
+            name=municipality.name_nl,
+            slug=unique_slug(municipality.name_nl),
+            region=PROVINCE_TO_REGION[municipality.province],
+            municipality_nis=nis,
+            verified_at=datetime.now(timezone.utc),
+            is_demo=True,
+        )
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def load_demo(today: date | None = None) -> dict[str, int]:
+    """Load the demo organisations, challenges, profiles and log-ins (skipped if present)."""
+    if demo_loaded():
+        return {}
+    today = today or date.today()
+    now = datetime.now(timezone.utc)
+    password_hash = hash_password(DEMO_PASSWORD)
+    challenges_data = json.loads((DATA_DIR / "demo_challenges.json").read_text(encoding="utf-8"))
+    startups_data = json.loads((DATA_DIR / "demo_startups.json").read_text(encoding="utf-8"))
+
+    challenges: list[Challenge] = []
+    for item in challenges_data:
+        org = _municipality_org(item["municipality_nis"])
+        status = ChallengeStatus(item["status"])
+        challenge = Challenge(
+            organisation_id=org.id,
+            title=item["title"],
+            summary=item["summary"],
+            problem=item["problem"],
+            desired_outcome=item["desired_outcome"],
+            constraints=item.get("constraints"),
+            budget_min=item.get("budget_min"),
+            budget_max=item.get("budget_max"),
+            deadline=today + timedelta(days=item["deadline_days"]),
+            language=Language(item["language"]),
+            procurement_route=ProcurementRoute(item["procurement_route"]),
+            status=status,
+            published_at=None if status == ChallengeStatus.DRAFT else now - timedelta(days=30),
+            closed_at=now - timedelta(days=2) if status == ChallengeStatus.CLOSED else None,
+            is_demo=True,
+            theme_rows=[ChallengeTheme(theme=Theme(t)) for t in item["themes"]],
+        )
+        db.session.add(challenge)
+        challenges.append(challenge)
+
+    profiles: list[StartupProfile] = []
+    for item in startups_data:
+        org = Organisation(
+            kind=OrgKind.STARTUP,
+            name=item["name"],
+            slug=unique_slug(item["name"]),
+            region=Region(item["region"]),
+            website=item["website"],
+            verified_at=now,
+            is_demo=True,
+        )
+        db.session.add(org)
+        db.session.flush()
+        profile = StartupProfile(
+            organisation_id=org.id,
+            tagline=item["tagline"],
+            capabilities=item["capabilities"],
+            references=item.get("references"),
+            maturity=Maturity(item["maturity"]),
+            trl=item.get("trl"),
+            team_size=item.get("team_size"),
+            language=Language(item["language"]),
+            languages=item.get("languages", []),
+            regions_served=item.get("regions_served", []),
+            is_demo=True,
+            theme_rows=[ProfileTheme(theme=Theme(t)) for t in item["themes"]],
+        )
+        db.session.add(profile)
+        profiles.append(profile)
+    db.session.flush()
+
+    municipality_org = _municipality_org(DEMO_MUNICIPALITY_NIS)
+    startup_org = profiles[0].organisation
+    users = [
+        User(email=DEMO_LOGINS[0].email, name="Demo Gemeente Gent", role=Role.MUNICIPALITY,
+             organisation=municipality_org),
+        User(email=DEMO_LOGINS[1].email, name=f"Demo {startup_org.name}", role=Role.STARTUP,
+             organisation=startup_org),
+        User(email=DEMO_LOGINS[2].email, name="Demo Facilitator", role=Role.FACILITATOR,
+             organisation=staff_organisation()),
+        User(email=DEMO_LOGINS[3].email, name="Demo Admin", role=Role.ADMIN),
+    ]
+    for user in users:
+        user.password_hash = password_hash
+        user.is_demo = True
+        db.session.add(user)
+
+    # A few applications so the municipality has something to review.
+    open_gent = [
+        c for c in challenges
+        if c.organisation_id == municipality_org.id and c.status == ChallengeStatus.PUBLISHED
+        and c.deadline >= today
+    ]
+    applications = 0
+    for challenge, profile in zip(open_gent, profiles[1:4], strict=False):
+        db.session.add(
+            Application(
+                challenge_id=challenge.id,
+                organisation_id=profile.organisation_id,
+                proposal=(
+                    f"{profile.organisation.name}: {profile.tagline}. "
+                    "We propose a three-month pilot in one district, with weekly reporting "
+                    "and a shared evaluation at the end. (Demo application.)"
+                ),
+                status=ApplicationStatus.SUBMITTED,
+            )
+        )
+        applications += 1
+    db.session.commit()
+    logger.info("demo loaded: %d challenges, %d profiles", len(challenges), len(profiles))
+    return {
+        "challenges": len(challenges),
+        "profiles": len(profiles),
+        "applications": applications,
+        "users": len(users),
+    }

@@ -1,0 +1,174 @@
+"""The `register_*` steps of the application factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from proeftuin import enums
+from proeftuin.access import check_every_route_declares_access
+from proeftuin.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+
+logger = logging.getLogger(__name__)
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+
+
+def select_locale() -> str:
+    supported = current_app_languages()
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    if session.get("locale") in supported:
+        return session["locale"]
+    return request.accept_languages.best_match(supported) or "nl"
+
+
+def current_app_languages() -> tuple[str, ...]:
+    from flask import current_app
+
+    return current_app.config["LANGUAGES"]
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except Exception:  # in-memory databases keep their own journal mode
+        pass
+    cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    if app.config["PROXY_FIX_HOPS"]:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=app.config["PROXY_FIX_HOPS"],
+            x_proto=app.config["PROXY_FIX_HOPS"],
+            x_host=app.config["PROXY_FIX_HOPS"],
+        )
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        strict_transport_security_max_age=31536000,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        content_security_policy=CSP,
+        referrer_policy="strict-origin-when-cross-origin",
+        frame_options="DENY",
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from proeftuin.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        """Resolve `<id>:<session_version>`; a bumped version kills older cookies."""
+        try:
+            raw_id, raw_version = user_id.split(":", 1)
+            user = db.session.get(User, int(raw_id))
+            version = int(raw_version)
+        except (ValueError, TypeError):
+            return None
+        if user is None or user.session_version != version or not user.active:
+            return None
+        return user
+
+    @app.after_request
+    def private_pages_are_not_cached(response):
+        if current_user and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from proeftuin.blueprints import admin, applications, auth, challenges, main, startups
+
+    for module in (main, auth, challenges, startups, applications, admin):
+        app.register_blueprint(module.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from proeftuin.services import DomainError
+
+    def render_error(status: int, message: str | None = None):
+        return render_template("errors/error.html", status=status, message=message), status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        logger.warning("csrf.failure route=%s", request.endpoint)
+        return render_error(400, str(_l("The form expired or was sent from elsewhere. Please try again.")))
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        return render_error(exc.status_code, exc.message or None)
+
+    @app.errorhandler(500)
+    def internal_error(exc):
+        db.session.rollback()
+        return render_error(500)
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def inject_helpers() -> dict:
+        return {
+            "enums": enums,
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+            "format_date": format_date,
+            "format_datetime": format_datetime,
+            "format_decimal": format_decimal,
+        }
+
+    @app.template_filter("euro")
+    def euro(value: int | None) -> str:
+        if value is None:
+            return "–"
+        return format_decimal(value, format="#,##0") + " €"
+
+
+def register_cli(app: Flask) -> None:
+    from proeftuin.cli import seed_cli, users_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_cli)
+
+
+def register_access_check(app: Flask) -> None:
+    check_every_route_declares_access(app)
