@@ -17,6 +17,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
         config: a `Config` subclass; defaults to the one named by `PROEFTUIN_ENV`.
     """
     config = config or config_from_env()
+    if not config.TESTING:
+        from proeftuin.logging_setup import configure_logging
+
+        configure_logging()
     app = Flask(
         __name__,
         template_folder=os.path.join(ROOT, "templates"),

@@ -22,5 +22,6 @@ def configure_logging() -> None:
                 "stderr": {"class": "logging.StreamHandler", "formatter": "json"}
             },
             "root": {"level": level, "handlers": ["stderr"]},
+            "loggers": {"alembic.runtime.plugins": {"level": "WARNING"}},
         }
     )

@@ -127,6 +127,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code == 429:
+            logger.warning("ratelimit.hit route=%s ip=%s", request.endpoint, request.remote_addr)
         return render_error(exc.code or 500)
 
     @app.errorhandler(CSRFError)

@@ -167,13 +167,14 @@ def load_demo(today: date | None = None) -> dict[str, int]:
 
     municipality_org = _municipality_org(DEMO_MUNICIPALITY_NIS)
     startup_org = profiles[0].organisation
+    support_point = staff_organisation()
     users = [
         User(email=DEMO_LOGINS[0].email, name="Demo Gemeente Gent", role=Role.MUNICIPALITY,
              organisation=municipality_org),
         User(email=DEMO_LOGINS[1].email, name=f"Demo {startup_org.name}", role=Role.STARTUP,
              organisation=startup_org),
         User(email=DEMO_LOGINS[2].email, name="Demo Facilitator", role=Role.FACILITATOR,
-             organisation=staff_organisation()),
+             organisation=support_point),
         User(email=DEMO_LOGINS[3].email, name="Demo Admin", role=Role.ADMIN),
     ]
     for user in users:
