@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup setup-dev db translations browser bench lint clean
+.PHONY: run test setup setup-dev db translations browser bench lint clean messages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -25,7 +25,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile -q -d proeftuin/translations
+	$(BIN)/pybabel compile -d proeftuin/translations
 
 setup: $(VENV)/.runtime translations
 
@@ -58,3 +58,9 @@ lint: setup-dev
 
 clean:
 	rm -rf $(VENV) instance
+
+## After changing marked strings: refresh the catalogs, then translate the new entries.
+messages: setup-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=.venv -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d proeftuin/translations --ignore-obsolete
+	rm messages.pot

@@ -110,7 +110,7 @@ def load_demo(today: date | None = None) -> dict[str, int]:
     startups_data = json.loads((DATA_DIR / "demo_startups.json").read_text(encoding="utf-8"))
 
     challenges: list[Challenge] = []
-    for item in challenges_data:
+    for index, item in enumerate(challenges_data):
         org = _municipality_org(item["municipality_nis"])
         status = ChallengeStatus(item["status"])
         challenge = Challenge(
@@ -126,7 +126,7 @@ def load_demo(today: date | None = None) -> dict[str, int]:
             language=Language(item["language"]),
             procurement_route=ProcurementRoute(item["procurement_route"]),
             status=status,
-            published_at=None if status == ChallengeStatus.DRAFT else now - timedelta(days=30),
+            published_at=None if status == ChallengeStatus.DRAFT else now - timedelta(days=3 + index * 2),
             closed_at=now - timedelta(days=2) if status == ChallengeStatus.CLOSED else None,
             is_demo=True,
             theme_rows=[ChallengeTheme(theme=Theme(t)) for t in item["themes"]],
