@@ -100,7 +100,9 @@ def test_municipality_journey_in_dutch(live_server, page):
     page.goto(base + "/challenges/new")
     page.get_by_label("Titel").fill("Minder zwerfvuil in parken")
     page.get_by_label("Samenvatting").fill("Na zonnige weekends liggen onze parken vol afval.")
-    page.get_by_label("Het probleem").fill("Elke maandag ruimen twee ploegen samen twaalf uur zwerfvuil op in drie parken.")
+    page.get_by_label("Het probleem").fill(
+        "Elke maandag ruimen twee ploegen samen twaalf uur zwerfvuil op in drie parken."
+    )
     page.get_by_label("Gewenst resultaat").fill("De helft minder zwerfvuil tegen eind volgend jaar.")
     page.get_by_label("Circulaire economie").check()
     page.get_by_role("button", name="Opslaan").click()

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from proeftuin.access import ANYONE, SIGNED_IN, allow

@@ -31,7 +31,9 @@ class ChallengeForm(FlaskForm):
                                 description=_l("Privacy, existing systems, location, timing."))
     evaluation_criteria = TextAreaField(_l("How proposals will be evaluated"),
                                         validators=[Optional(), Length(max=5000)])
-    themes = MultiCheckboxField(_l("Themes"), choices=[], validators=[DataRequired(message=_l("Choose at least one theme."))])
+    themes = MultiCheckboxField(
+        _l("Themes"), choices=[], validators=[DataRequired(message=_l("Choose at least one theme."))]
+    )
     language = SelectField(_l("Language of this text"), choices=[])
     procurement_route = SelectField(_l("Procurement route"), choices=[])
     budget_min = IntegerField(_l("Budget from (euro)"), validators=[Optional(), NumberRange(min=0, max=100_000_000)])
@@ -78,5 +80,8 @@ class ApplyForm(FlaskForm):
     proposal = TextAreaField(
         _l("Your proposal"),
         validators=[DataRequired(), Length(min=50, max=20000)],
-        description=_l("How would you tackle the problem, in what time, with what result? Only the municipality and the support point can read it."),
+        description=_l(
+            "How would you tackle the problem, in what time, with what result? "
+            "Only the municipality and the support point can read it."
+        ),
     )

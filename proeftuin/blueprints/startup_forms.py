@@ -20,7 +20,9 @@ class ProfileForm(FlaskForm):
     )
     references = TextAreaField(_l("References"), validators=[Optional(), Length(max=5000)],
                                description=_l("Earlier pilots and clients."))
-    themes = MultiCheckboxField(_l("Themes"), choices=[], validators=[DataRequired(message=_l("Choose at least one theme."))])
+    themes = MultiCheckboxField(
+        _l("Themes"), choices=[], validators=[DataRequired(message=_l("Choose at least one theme."))]
+    )
     maturity = SelectField(_l("Maturity"), choices=[])
     trl = IntegerField(_l("Technology readiness level (1-9)"), validators=[Optional(), NumberRange(min=1, max=9)])
     team_size = IntegerField(_l("Team size"), validators=[Optional(), NumberRange(min=1, max=100000)])

@@ -5,7 +5,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -45,10 +45,15 @@ def slugify(text: str) -> str:
     return slug or "org"
 
 
+RESERVED_SLUGS = frozenset({"profile", "new", "mine"})
+
+
 def unique_slug(name: str) -> str:
     base = slugify(name)[:160]
     slug, n = base, 2
-    while db.session.scalar(db.select(Organisation.id).where(Organisation.slug == slug)):
+    while slug in RESERVED_SLUGS or db.session.scalar(
+        db.select(Organisation.id).where(Organisation.slug == slug)
+    ):
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -149,7 +154,7 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = datetime.now(timezone.utc)
+    user.last_login_at = datetime.now(UTC)
     db.session.commit()
     logger.info("auth.success user=%s", user.id)
     return user
@@ -268,7 +273,7 @@ def staff_organisation() -> Organisation:
             name="Proeftuin steunpunt",
             slug=unique_slug("proeftuin-steunpunt"),
             region=Region.BRUSSELS,
-            verified_at=datetime.now(timezone.utc),
+            verified_at=datetime.now(UTC),
         )
         db.session.add(org)
     return org
@@ -281,7 +286,7 @@ def verify_organisation(actor: User, organisation_id: int) -> Organisation:
     if org is None:
         raise NotFound()
     if org.verified_at is None:
-        org.verified_at = datetime.now(timezone.utc)
+        org.verified_at = datetime.now(UTC)
         audit.record(actor, "organisation.verify", org)
         db.session.commit()
     return org

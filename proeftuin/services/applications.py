@@ -1,7 +1,7 @@
 """Applications: a start-up's proposal for a challenge, and the municipality's decision."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -138,7 +138,7 @@ def decide(user: User, application_id: int, decision: str, message: str | None) 
         raise InvalidTransition(str(_l("This decision is not possible in the current status.")))
     application.status = target
     application.decision_message = (message or "").strip() or None
-    application.decided_at = datetime.now(timezone.utc)
+    application.decided_at = datetime.now(UTC)
     audit.record(user, f"application.{decision}", application)
     db.session.commit()
     return application

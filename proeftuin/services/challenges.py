@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -149,7 +149,7 @@ def transition(user: User, challenge_id: int, action: str, today: date | None = 
             str(_l("The deadline has passed; set a new deadline before publishing.")), "deadline"
         )
     challenge.status = target
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if action == "publish" and challenge.published_at is None:
         challenge.published_at = now
     if action == "close":

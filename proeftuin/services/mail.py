@@ -8,9 +8,9 @@ import logging
 import os
 import smtplib
 import uuid
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import current_app
@@ -29,7 +29,7 @@ def send_mail(to: str, subject: str, body: str) -> None:
     msg["From"] = current_app.config["MAIL_SENDER"]
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain="proeftuin.localhost")
     msg.set_content(body)
     server = current_app.config.get("MAIL_SERVER")
@@ -44,7 +44,7 @@ def send_mail(to: str, subject: str, body: str) -> None:
         return
     folder = outbox_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
     tmp = folder / (name + ".tmp")
     tmp.write_bytes(bytes(msg))
     os.replace(tmp, folder / name)

@@ -5,7 +5,7 @@ import csv
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -91,7 +91,7 @@ def _municipality_org(nis: str) -> Organisation:
             slug=unique_slug(municipality.name_nl),
             region=PROVINCE_TO_REGION[municipality.province],
             municipality_nis=nis,
-            verified_at=datetime.now(timezone.utc),
+            verified_at=datetime.now(UTC),
             is_demo=True,
         )
         db.session.add(org)
@@ -104,7 +104,7 @@ def load_demo(today: date | None = None) -> dict[str, int]:
     if demo_loaded():
         return {}
     today = today or date.today()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     password_hash = hash_password(DEMO_PASSWORD)
     challenges_data = json.loads((DATA_DIR / "demo_challenges.json").read_text(encoding="utf-8"))
     startups_data = json.loads((DATA_DIR / "demo_startups.json").read_text(encoding="utf-8"))
