@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from proeftuin.enums import ApplicationStatus, ChallengeStatus, OrgKind, Role
 from proeftuin.extensions import db
 from proeftuin.models import Application, Challenge, Organisation
-from tests.conftest import USING_POSTGRES, login, make_challenge, make_org, make_user
+from tests.conftest import USING_POSTGRES, login, make_challenge, make_org, make_user, outbox_messages
 
 PROPOSAL = "We install counting cameras near the school gate and report weekly for three months."
 
@@ -35,6 +35,12 @@ def test_startup_applies_once_and_follows_the_decision(app, world):
 
     page = startup.get(f"/applications/{application_id}").get_data(as_text=True)
     assert "Selected!" in page
+    # Both sides heard of it by mail: the municipality of the application, the start-up of each decision.
+    mails = outbox_messages(app)
+    to_municipality = [m for m in mails if world.emails["muniA"] in m]
+    to_startup = [m for m in mails if world.emails["suB"] in m]
+    assert len(to_municipality) == 1 and f"/applications/{application_id}" in to_municipality[0]
+    assert len(to_startup) == 2
     assert "Startup B" in startup.get("/applications/").get_data(as_text=True) or "Open challenge of Gent" in page
     with app.app_context():
         application = db.session.get(Application, application_id)

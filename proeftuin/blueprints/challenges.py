@@ -13,7 +13,7 @@ from proeftuin.blueprints.challenge_forms import ApplyForm, ChallengeForm, Statu
 from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.enums import Role
 from proeftuin.extensions import db
-from proeftuin.services import DomainError, InvalidInput
+from proeftuin.services import DomainError, InvalidInput, notify
 from proeftuin.services import applications as application_service
 from proeftuin.services import challenges as challenge_service
 from proeftuin.services.challenges import ChallengeFilters
@@ -165,6 +165,7 @@ def apply(challenge_id: int):
             if not apply_domain_error(form, exc):
                 flash(exc.message, "error")
         else:
+            notify.application_submitted(application)
             flash(_("Your application is submitted."), "success")
             return redirect(url_for("applications.detail", application_id=application.id))
     return render_template("challenges/apply.html", form=form, challenge=challenge)

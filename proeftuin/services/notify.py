@@ -1,0 +1,58 @@
+"""Tell the other party by e-mail when something happens to an application.
+
+Called after the change is committed; a mail failure is logged and never undoes the change.
+Each mail is written in the recipient's own language.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from proeftuin.models import Application, Organisation
+
+logger = logging.getLogger(__name__)
+
+SUBMITTED_SUBJECT = _l("New application for %(challenge)s")
+SUBMITTED_BODY = _l(
+    "Hello %(name)s,\n\n%(startup)s applied to your challenge \u201c%(challenge)s\u201d.\n"
+    "Read the proposal: %(link)s\n"
+)
+DECIDED_SUBJECT = _l("News about your application for %(challenge)s")
+DECIDED_BODY = _l(
+    "Hello %(name)s,\n\nThe status of your application for \u201c%(challenge)s\u201d is now: %(status)s.\n"
+    "Read the message of the municipality: %(link)s\n"
+)
+
+
+def _send_to_members(organisation: Organisation, subject, body, values: Callable[[], dict]) -> None:
+    from proeftuin.services.mail import send_mail
+
+    for user in organisation.members:
+        if not user.active:
+            continue
+        try:
+            with force_locale(user.locale or "nl"):
+                params = {**values(), "name": user.name}
+                send_mail(user.email, str(subject) % params, str(body) % params)
+        except OSError:
+            logger.exception("notification mail to user %s failed", user.id)
+
+
+def application_submitted(application: Application) -> None:
+    link = url_for("applications.detail", application_id=application.id, _external=True)
+    _send_to_members(
+        application.challenge.organisation, SUBMITTED_SUBJECT, SUBMITTED_BODY,
+        lambda: {"challenge": application.challenge.title, "startup": application.organisation.name, "link": link},
+    )
+
+
+def application_decided(application: Application) -> None:
+    link = url_for("applications.detail", application_id=application.id, _external=True)
+    _send_to_members(
+        application.organisation, DECIDED_SUBJECT, DECIDED_BODY,
+        lambda: {"challenge": application.challenge.title, "status": application.status.label, "link": link},
+    )
