@@ -55,3 +55,39 @@ def seed_demo() -> None:
     click.echo("demo log-ins (all demo content is marked as such):")
     for login in seeding.DEMO_LOGINS:
         click.echo(f"  {login.role:<13} {login.email:<34} {login.password}")
+
+
+index_cli = AppGroup("index", help="The matching engine's vectors and suggestions.")
+
+
+@index_cli.command("rebuild")
+@click.option("--suggestions/--no-suggestions", default=True, help="Refresh match suggestions afterwards.")
+def index_rebuild(suggestions: bool) -> None:
+    """Encode changed or missing texts (only those), drop the rest, refresh suggestions."""
+    from tqdm import tqdm
+
+    from proeftuin.services import matching
+    from proeftuin.services import suggestions as suggestion_service
+
+    report = matching.rebuild(progress=lambda items: tqdm(items, desc="encoding", unit="text"))
+    click.echo(
+        f"engine {report.engine_id}: {report.encoded} encoded, {report.unchanged} unchanged, "
+        f"{report.removed} removed; index version {report.version}"
+    )
+    if suggestions:
+        total = suggestion_service.refresh_all(progress=lambda items: tqdm(items, desc="suggesting", unit="challenge"))
+        click.echo(f"suggestions: {total} proposed")
+
+
+@index_cli.command("status")
+def index_status() -> None:
+    """Show the engine, the index version and how many objects are indexed or stale."""
+    from proeftuin.services import matching
+
+    status = matching.status()
+    click.echo(f"engine   {status.engine_id}")
+    click.echo(f"version  {status.version}")
+    for kind, count in status.indexed.items():
+        click.echo(f"{kind:<9} {count} indexed, {status.stale[kind]} stale")
+    for engine_id, count in status.other_engines.items():
+        click.echo(f"other engine {engine_id}: {count} vectors (unused)")

@@ -114,6 +114,13 @@ class ApplicationStatus(LabelledEnum):
     WITHDRAWN = "withdrawn"
 
 
+class SuggestionStatus(LabelledEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    NEEDS_INFO = "needs_info"
+
+
 LABELS: dict[type, dict] = {
     Role: {
         Role.MUNICIPALITY: _l("Municipality"),
@@ -187,5 +194,11 @@ LABELS: dict[type, dict] = {
         ApplicationStatus.REJECTED: _l("Not retained"),
         ApplicationStatus.SELECTED: _l("Selected"),
         ApplicationStatus.WITHDRAWN: _l("Withdrawn"),
+    },
+    SuggestionStatus: {
+        SuggestionStatus.PROPOSED: _l("Proposed"),
+        SuggestionStatus.ACCEPTED: _l("Accepted"),
+        SuggestionStatus.REJECTED: _l("Rejected"),
+        SuggestionStatus.NEEDS_INFO: _l("Needs information"),
     },
 }

@@ -158,6 +158,26 @@ def register_template_helpers(app: Flask) -> None:
             "format_decimal": format_decimal,
         }
 
+    part_labels = {
+        "text": _l("Text relevance"),
+        "lexical": _l("Shared words (BM25)"),
+        "dense": _l("Meaning (embeddings)"),
+        "themes": _l("Themes"),
+        "region": _l("Region"),
+        "maturity": _l("Maturity"),
+        "deadline": _l("Time left to answer"),
+    }
+
+    @app.template_global()
+    def part_label(name: str) -> str:
+        return str(part_labels.get(name, name))
+
+    @app.template_filter("isodate")
+    def isodate(value: str):
+        from datetime import date
+
+        return date.fromisoformat(value)
+
     @app.template_filter("euro")
     def euro(value: int | None) -> str:
         if value is None:
@@ -166,10 +186,11 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from proeftuin.cli import seed_cli, users_cli
+    from proeftuin.cli import index_cli, seed_cli, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
+    app.cli.add_command(index_cli)
 
 
 def register_access_check(app: Flask) -> None:

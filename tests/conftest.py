@@ -56,15 +56,16 @@ def make_app(tmp_path, monkeypatch):
     monkeypatch.setenv("PROEFTUIN_INSTANCE_PATH", str(tmp_path / "instance"))
     apps = []
 
-    def factory(**overrides):
+    def factory(reset: bool = True, **overrides):
         config = type("TestConfig", (TestingConfig,), {
             "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
             **overrides,
         })
         app = create_app(config)
-        with app.app_context():
-            reset_database()
-            seeding.load_municipalities()
+        if reset:
+            with app.app_context():
+                reset_database()
+                seeding.load_municipalities()
         apps.append(app)
         return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,11 +12,13 @@ from flask_login import current_user
 from proeftuin.access import ANYONE, STAFF, allow
 from proeftuin.blueprints.challenge_forms import ApplyForm, ChallengeForm, StatusForm
 from proeftuin.blueprints.fields import apply_domain_error
-from proeftuin.enums import Role
-from proeftuin.extensions import db
+from proeftuin.blueprints.matching_support import search_rate_limit, semantic_results
+from proeftuin.enums import ChallengeStatus, Role
+from proeftuin.extensions import db, limiter
 from proeftuin.services import DomainError, InvalidInput, notify
 from proeftuin.services import applications as application_service
 from proeftuin.services import challenges as challenge_service
+from proeftuin.services import suggestions as suggestion_service
 from proeftuin.services.challenges import ChallengeFilters
 from proeftuin.services.listing import page_args
 
@@ -38,16 +41,29 @@ def _page_args() -> tuple[int, int]:
 
 @bp.route("/")
 @allow(ANYONE)
+@limiter.limit(search_rate_limit, exempt_when=lambda: not request.args.get("describe"))
 def index():
     try:
         filters = ChallengeFilters.from_args(request.args)
     except InvalidInput:
         abort(400)
     page, per_page = _page_args()
+    describe = request.args.get("describe", "").strip()[:1000]
+    if describe:
+        results, unavailable = semantic_results(
+            lambda: suggestion_service.search_challenges(current_user, describe, str(get_locale()), filters)
+        )
+        return render_template(
+            "challenges/index.html", pagination=None, results=results, unavailable=unavailable,
+            describe=describe, filters=filters,
+            municipalities=challenge_service.municipalities_with_challenges(),
+            provinces=challenge_service.provinces(),
+        )
     pagination = db.paginate(challenge_service.browse_query(filters), page=page, per_page=per_page, error_out=False)
     return render_template(
         "challenges/index.html",
         pagination=pagination,
+        describe="",
         filters=filters,
         municipalities=challenge_service.municipalities_with_challenges(),
         provinces=challenge_service.provinces(),
@@ -106,12 +122,13 @@ def edit(challenge_id: int):
     form = ChallengeForm.for_challenge(challenge)
     if form.validate_on_submit():
         try:
-            challenge_service.update(current_user, challenge_id, form.to_data())
+            challenge = challenge_service.update(current_user, challenge_id, form.to_data())
         except DomainError as exc:
             db.session.rollback()
             if not apply_domain_error(form, exc):
                 flash(exc.message, "error")
         else:
+            suggestion_service.after_challenge_change(challenge)
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("challenges.detail", challenge_id=challenge_id))
     return render_template("challenges/form.html", form=form, challenge=challenge)
@@ -124,12 +141,13 @@ def change_status(challenge_id: int):
     if not form.validate_on_submit() or form.action.data not in STATUS_MESSAGES:
         abort(400)
     try:
-        challenge_service.transition(current_user, challenge_id, form.action.data)
+        challenge = challenge_service.transition(current_user, challenge_id, form.action.data)
     except DomainError as exc:
         if exc.status_code == 404:
             raise
         flash(exc.message, "error")
     else:
+        suggestion_service.after_challenge_change(challenge)
         flash(str(STATUS_MESSAGES[form.action.data]), "success")
     return redirect(url_for("challenges.detail", challenge_id=challenge_id))
 
@@ -169,3 +187,22 @@ def apply(challenge_id: int):
             flash(_("Your application is submitted."), "success")
             return redirect(url_for("applications.detail", application_id=application.id))
     return render_template("challenges/apply.html", form=form, challenge=challenge)
+
+
+@bp.route("/<int:challenge_id>/suggestions")
+@allow(Role.MUNICIPALITY, *STAFF)
+def suggestions(challenge_id: int):
+    """Suggested start-ups with the reasons: for the owning municipality and facilitators."""
+    challenge = challenge_service.get_visible(current_user, challenge_id)
+    if not suggestion_service.can_see_suggestions(current_user, challenge):
+        abort(404)
+    try:
+        filters = suggestion_service.ProfileFilter.from_args(request.args)
+    except InvalidInput:
+        abort(400)
+    results, unavailable = semantic_results(
+        lambda: suggestion_service.startups_for_challenge(challenge, filters)
+        if challenge.status != ChallengeStatus.DRAFT else []
+    )
+    return render_template("challenges/suggestions.html", challenge=challenge, results=results,
+                           unavailable=unavailable, filters=filters)

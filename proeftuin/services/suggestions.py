@@ -1,0 +1,278 @@
+"""Suggestions built on the engine: start-ups for a challenge, challenges for a start-up, search.
+
+Text relevance comes from `embeddings` (hybrid BM25 + dense); the structured signals (themes,
+region, maturity, deadline) are added here as small, visible score parts, so that the same
+explanation serves the municipality, the start-up and the facilitator.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from embeddings.text import content_hash
+from proeftuin.enums import ChallengeStatus, Maturity, Role, SuggestionStatus
+from proeftuin.extensions import db
+from proeftuin.models import Challenge, MatchSuggestion, StartupProfile, User
+from proeftuin.services import InvalidInput, matching
+from proeftuin.services import challenges as challenge_service
+from proeftuin.services import profiles as profile_service
+from proeftuin.services.listing import one_of
+from proeftuin.services.texts import CHALLENGE, PROFILE, challenge_text, profile_text
+
+logger = logging.getLogger(__name__)
+
+# Structured signals are tie-breakers on top of text relevance, not a second opinion: they are
+# bounded by these weights and each one is shown in the explanation.
+WEIGHTS = {"themes": 0.06, "region": 0.03, "maturity": 0.02, "deadline": 0.02}
+MATURITY_SCORE = {
+    Maturity.CONCEPT: 0.0, Maturity.PROTOTYPE: 0.4, Maturity.PILOT_READY: 1.0,
+    Maturity.MARKET_READY: 1.0, Maturity.SCALING: 0.8,
+}
+SUGGESTIONS_PER_CHALLENGE = 10
+
+
+@dataclass
+class Suggestion:
+    """One ranked object with the reasons; `target` is a StartupProfile or a Challenge."""
+
+    target: StartupProfile | Challenge
+    score: float
+    parts: dict[str, float]
+    passages: list[tuple[str, str, float]] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+    reasons: list[dict] = field(default_factory=list)
+
+    def explanation(self) -> dict:
+        return {
+            "passages": [[q, d, round(s, 3)] for q, d, s in self.passages],
+            "terms": self.terms,
+            "reasons": self.reasons,
+            "parts": {k: round(v, 4) for k, v in self.parts.items()},
+        }
+
+
+def _region_of(challenge: Challenge) -> str:
+    return challenge.organisation.region.value
+
+
+def _structured(challenge: Challenge, profile: StartupProfile, today: date) -> tuple[dict[str, float], list[dict]]:
+    parts: dict[str, float] = {}
+    reasons: list[dict] = []
+    wanted = set(challenge.themes)
+    shared = wanted & set(profile.themes)
+    overlap = len(shared) / len(wanted) if wanted else 0.0
+    parts["themes"] = WEIGHTS["themes"] * overlap
+    if shared:
+        reasons.append({"code": "themes", "values": sorted(t.value for t in shared)})
+    region = _region_of(challenge)
+    serves = region in (profile.regions_served or []) or profile.organisation.region.value == region
+    parts["region"] = WEIGHTS["region"] if serves else 0.0
+    if serves:
+        reasons.append({"code": "region", "values": [region]})
+    maturity = MATURITY_SCORE.get(profile.maturity, 0.0)
+    parts["maturity"] = WEIGHTS["maturity"] * maturity
+    if maturity >= 1.0:
+        reasons.append({"code": "maturity", "values": [profile.maturity.value]})
+    if challenge.deadline is not None and challenge.status == ChallengeStatus.PUBLISHED:
+        days = (challenge.deadline - today).days
+        parts["deadline"] = WEIGHTS["deadline"] * (1.0 if days >= 14 else max(days, 0) / 14)
+        reasons.append({"code": "deadline", "values": [challenge.deadline.isoformat()]})
+    return parts, reasons
+
+
+def _combine(ranked, explain_query: str, explain_language: str, kind: str, pair_of, today: date,
+             explain: bool = True) -> list[Suggestion]:
+    state = matching.current()
+    out = []
+    for item in ranked:
+        target = db.session.get(matching.model_of(kind), item.id)
+        if target is None:
+            continue
+        challenge, profile = pair_of(target)
+        parts = {"text": float(item.score), **{k: float(v) for k, v in item.parts.items() if k != "fused"}}
+        structured, reasons = _structured(challenge, profile, today)
+        parts.update(structured)
+        suggestion = Suggestion(target=target, score=float(item.score) + sum(structured.values()), parts=parts,
+                                reasons=reasons)
+        if explain:
+            explanation = state.rankers[kind].explain(explain_query, item.id, explain_language)
+            suggestion.passages = list(explanation.passage_pairs)
+            suggestion.terms = list(explanation.shared_terms)
+        out.append(suggestion)
+    out.sort(key=lambda s: s.score, reverse=True)
+    return out
+
+
+# ---- start-ups for a challenge -------------------------------------------------------------
+
+@dataclass
+class ProfileFilter:
+    theme: str | None = None
+    maturity: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> ProfileFilter:
+        from proeftuin.enums import Region, Theme
+        return cls(
+            theme=one_of(args, "theme", Theme.values()),
+            maturity=one_of(args, "maturity", Maturity.values()),
+            region=one_of(args, "region", Region.values()),
+        )
+
+
+def _profile_ids(filters: ProfileFilter) -> set[int]:
+    stmt = profile_service.browse_query(
+        profile_service.ProfileFilters(theme=filters.theme, maturity=filters.maturity, region=filters.region)
+    ).with_only_columns(StartupProfile.id)
+    return set(db.session.scalars(stmt))
+
+
+def startups_for_challenge(challenge: Challenge, filters: ProfileFilter | None = None, k: int = 10,
+                           today: date | None = None) -> list[Suggestion]:
+    """Ranked start-up profiles for a challenge, with explanations."""
+    today = today or date.today()
+    state = matching.current()
+    allowed = _profile_ids(filters or ProfileFilter())
+    text = challenge_text(challenge)
+    language = challenge.language.value
+    ranked = matching.rank(PROFILE, text, language, allowed, k=k * 2,
+                           vectors=matching.query_vectors(challenge, state))
+    suggestions = _combine(ranked, text, language, PROFILE, lambda p: (challenge, p), today)
+    return suggestions[:k]
+
+
+def refresh_suggestions(challenge: Challenge, k: int = SUGGESTIONS_PER_CHALLENGE) -> int:
+    """Write the engine's current top start-ups for a published challenge as MatchSuggestion rows.
+
+    Decided suggestions keep their decision while both texts are unchanged; a rejected pair is
+    not proposed again for the same texts. Returns the number of proposed rows written.
+    """
+    if challenge.status != ChallengeStatus.PUBLISHED:
+        return 0
+    engine_id = matching.encoder().id
+    challenge_hash = content_hash(challenge_text(challenge))
+    existing = {s.profile_id: s for s in db.session.scalars(
+        sa.select(MatchSuggestion).where(MatchSuggestion.challenge_id == challenge.id))}
+    written = 0
+    for rank, suggestion in enumerate(startups_for_challenge(challenge, k=k), start=1):
+        profile = suggestion.target
+        profile_hash = content_hash(profile_text(profile))
+        row = existing.get(profile.id)
+        same_texts = row is not None and row.challenge_hash == challenge_hash and row.profile_hash == profile_hash
+        if row is not None and row.status != SuggestionStatus.PROPOSED and same_texts:
+            continue
+        if row is None:
+            row = MatchSuggestion(challenge_id=challenge.id, profile_id=profile.id)
+            db.session.add(row)
+        row.status = SuggestionStatus.PROPOSED if not same_texts else row.status
+        row.score = suggestion.score
+        row.rank = rank
+        row.components = {k: round(v, 4) for k, v in suggestion.parts.items()}
+        row.explanation = suggestion.explanation()
+        row.engine_id = engine_id
+        row.challenge_hash = challenge_hash
+        row.profile_hash = profile_hash
+        written += 1
+    db.session.commit()
+    return written
+
+
+def after_challenge_change(challenge: Challenge) -> None:
+    """A challenge was saved or changed status: update its vectors and suggestions (one object)."""
+    matching.sync_after_change(challenge)
+    try:
+        refresh_suggestions(challenge)
+    except Exception:  # the save succeeded; suggestions catch up at the next rebuild
+        db.session.rollback()
+        logger.exception("could not refresh suggestions for challenge %s", challenge.id)
+
+
+def after_profile_saved(profile: StartupProfile) -> None:
+    matching.sync_after_change(profile)
+    try:
+        after_profile_change(profile)
+    except Exception:
+        db.session.rollback()
+        logger.exception("could not refresh suggestions after profile %s", profile.id)
+
+
+def refresh_all(progress=None) -> int:
+    """Refresh the suggestions of every published challenge (CLI; never in a request)."""
+    published = list(db.session.scalars(
+        sa.select(Challenge).where(Challenge.status == ChallengeStatus.PUBLISHED).order_by(Challenge.id)))
+    return sum(refresh_suggestions(c) for c in (progress(published) if progress else published))
+
+
+def after_profile_change(profile: StartupProfile, limit: int = 5) -> None:
+    """A profile changed: refresh the few challenges it now fits best (bounded work)."""
+    for suggestion in challenges_for_profile(profile, k=limit):
+        refresh_suggestions(suggestion.target)
+
+
+# ---- challenges for a start-up -------------------------------------------------------------
+
+def open_challenge_ids(today: date) -> set[int]:
+    stmt = sa.select(Challenge.id).where(
+        Challenge.status == ChallengeStatus.PUBLISHED,
+        sa.or_(Challenge.deadline.is_(None), Challenge.deadline >= today),
+    )
+    return set(db.session.scalars(stmt))
+
+
+def challenges_for_profile(profile: StartupProfile, k: int = 10, today: date | None = None) -> list[Suggestion]:
+    """Open challenges recommended for a start-up profile, with the reasons."""
+    today = today or date.today()
+    state = matching.current()
+    text = profile_text(profile)
+    language = profile.language.value
+    ranked = matching.rank(CHALLENGE, text, language, open_challenge_ids(today), k=k * 2,
+                           vectors=matching.query_vectors(profile, state))
+    return _combine(ranked, text, language, CHALLENGE, lambda c: (c, profile), today)[:k]
+
+
+# ---- "describe what you need" --------------------------------------------------------------
+
+def _visible_challenge_ids(user: User | None, filters: challenge_service.ChallengeFilters) -> set[int]:
+    stmt = challenge_service.browse_query(filters).with_only_columns(Challenge.id)
+    return set(db.session.scalars(stmt))
+
+
+def search_challenges(user: User | None, description: str, language: str,
+                      filters: challenge_service.ChallengeFilters, k: int = 20) -> list[Suggestion]:
+    """Challenges the user may see, ranked by how well they fit a description in any language."""
+    if len(description.strip()) < 3:
+        raise InvalidInput("describe what you need in a few words")
+    ranked = matching.rank(CHALLENGE, description, language, _visible_challenge_ids(user, filters), k=k)
+    return _plain(ranked, CHALLENGE, description, language)
+
+
+def search_profiles(description: str, language: str, filters: profile_service.ProfileFilters,
+                    k: int = 20) -> list[Suggestion]:
+    if len(description.strip()) < 3:
+        raise InvalidInput("describe what you need in a few words")
+    stmt = profile_service.browse_query(filters).with_only_columns(StartupProfile.id)
+    ranked = matching.rank(PROFILE, description, language, set(db.session.scalars(stmt)), k=k)
+    return _plain(ranked, PROFILE, description, language)
+
+
+def _plain(ranked, kind: str, query: str, language: str) -> list[Suggestion]:
+    state = matching.current()
+    out = []
+    for item in ranked:
+        target = db.session.get(matching.model_of(kind), item.id)
+        if target is None:
+            continue
+        explanation = state.rankers[kind].explain(query, item.id, language)
+        out.append(Suggestion(target=target, score=float(item.score), parts=dict(item.parts),
+                              passages=list(explanation.passage_pairs), terms=list(explanation.shared_terms)))
+    return out
+
+
+def can_see_suggestions(user: User, challenge: Challenge) -> bool:
+    return challenge_service.owns(user, challenge) or user.role in (Role.FACILITATOR, Role.ADMIN)
+

@@ -1,0 +1,34 @@
+"""The one place that decides which text represents a challenge and a profile for matching."""
+from __future__ import annotations
+
+from proeftuin.models import Challenge, StartupProfile
+
+CHALLENGE = "challenge"
+PROFILE = "profile"
+
+
+def challenge_text(challenge: Challenge) -> str:
+    """Title first (it names the need), then summary, problem and desired outcome.
+
+    Constraints and evaluation criteria are left out: they describe the procedure, not the need.
+    """
+    parts = [challenge.title, challenge.summary, challenge.problem, challenge.desired_outcome]
+    return "\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def profile_text(profile: StartupProfile) -> str:
+    """Organisation name and tagline, then capabilities and references (earlier pilots)."""
+    parts = [
+        f"{profile.organisation.name}: {profile.tagline}",
+        profile.capabilities,
+        profile.references or "",
+    ]
+    return "\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def text_of(obj: Challenge | StartupProfile) -> str:
+    return challenge_text(obj) if isinstance(obj, Challenge) else profile_text(obj)
+
+
+def kind_of(obj: Challenge | StartupProfile) -> str:
+    return CHALLENGE if isinstance(obj, Challenge) else PROFILE
