@@ -90,6 +90,10 @@ class Config:
     # Matching engine
     EMBEDDING_MODEL = env("PROEFTUIN_EMBEDDING_MODEL", "use-multilingual-v3")
     INDEX_PATH = env("INDEX_PATH")  # None -> instance/index
+    # Up to this many objects of a kind the ranker scores every allowed one exactly; above it the
+    # FAISS index proposes MATCHING_CANDIDATES dense candidates first (bench/README).
+    MATCHING_EXACT_LIMIT = parse_int(env("MATCHING_EXACT_LIMIT"), 20000)
+    MATCHING_CANDIDATES = parse_int(env("MATCHING_CANDIDATES"), 500)
 
     # Pagination
     PER_PAGE = 12

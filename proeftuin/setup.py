@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request, session
+from flask import Flask, g, render_template, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -108,6 +108,8 @@ def register_extensions(app: Flask) -> None:
     def private_pages_are_not_cached(response):
         if current_user and current_user.is_authenticated:
             response.headers["Cache-Control"] = "no-store"
+        if "index_version" in g:
+            response.headers["X-Index-Version"] = str(g.index_version)
         response.vary.add("Cookie")
         return response
 

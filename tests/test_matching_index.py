@@ -186,3 +186,11 @@ def test_two_processes_see_one_change(make_app, tmp_path):
         matching.forget(PROFILE, profile_id)
     with worker_b.app_context():
         assert matching.current().ids(PROFILE) == set()
+
+
+def test_search_responses_name_the_index_version(app, world):
+    with app.app_context():
+        matching.rebuild()
+        version = matching.current_version(matching.encoder().id)
+    response = app.test_client().get("/startups/?describe=traffic+sensors")
+    assert response.headers["X-Index-Version"] == str(version)

@@ -6,11 +6,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from embeddings.text import normalise
 from proeftuin.enums import ChallengeStatus, Language, OrgKind, Role, SuggestionStatus, Theme
 from proeftuin.extensions import db
 from proeftuin.models import MatchSuggestion
 from proeftuin.services import suggestions as suggestion_service
-from embeddings.text import normalise
 from proeftuin.services.texts import challenge_text, profile_text
 from tests.conftest import login, make_challenge, make_org, make_profile, make_user
 

@@ -17,14 +17,16 @@ from datetime import UTC, datetime
 
 import numpy as np
 import sqlalchemy as sa
-from embeddings.ranking import Document, HybridRanker, Ranked
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 
 from embeddings.encoders import Encoder, get_encoder
+from embeddings.index import VectorIndex
+from embeddings.ranking import Document, HybridRanker, Ranked
 from embeddings.text import content_hash
 from proeftuin.enums import ChallengeStatus
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, Embedding, IndexState, StartupProfile
+from proeftuin.services import snapshots
 from proeftuin.services.texts import CHALLENGE, PROFILE, kind_of, text_of
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ class ProcessIndex:
 
     engine: Encoder
     rankers: dict[str, HybridRanker]
+    vectors: dict[str, VectorIndex] = field(default_factory=dict)
     hashes: dict[str, dict[int, str]] = field(default_factory=lambda: {k: {} for k in KINDS})
     seen: int = -1
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -123,27 +126,61 @@ def _apply_rows(state: ProcessIndex, rows: list[Embedding]) -> None:
     for kind, kind_rows in by_kind.items():
         objects = _load_texts(kind, [r.object_id for r in kind_rows if r.vectors is not None])
         ranker = state.rankers[kind]
+        vector_index = state.vectors[kind]
         for row in kind_rows:
             obj = objects.get(row.object_id)
             if row.vectors is None or obj is None:
+                vector_index.remove([row.object_id])
                 if row.object_id in state.hashes[kind]:
                     ranker.remove(row.object_id)
                     del state.hashes[kind][row.object_id]
                 continue
             ranker.upsert(document_of(obj), row.matrix())
+            vector_index.add([row.object_id], snapshots.centroid(row.matrix())[None, :])
             state.hashes[kind][row.object_id] = row.content_hash
 
 
-def _full_load(state: ProcessIndex) -> None:
+def _vector_index(kind: str, state: ProcessIndex, live: list[Embedding], version: int) -> VectorIndex:
+    """The FAISS index for a kind: the snapshot plus the rows written after it, or a fresh build."""
+    engine_id = state.engine.id
+    expected = {r.object_id for r in live}
+    snapshot = snapshots.load(kind, engine_id, version)
+    if snapshot is not None:
+        index, snapshot_version = snapshot
+        newer = db.session.scalars(
+            sa.select(Embedding).where(Embedding.engine_id == engine_id, Embedding.object_type == kind,
+                                       Embedding.seq > snapshot_version)
+        ).all()
+        for row in newer:
+            if row.vectors is None or row.object_id not in expected:
+                index.remove([row.object_id])
+            else:
+                index.add([row.object_id], snapshots.centroid(row.matrix())[None, :])
+        if index.ids() == expected:
+            return index
+        logger.warning("snapshot of %s disagrees with the database; rebuilding", kind)
+    return build_vector_index(live, state.engine.dim)
+
+
+def build_vector_index(rows: list[Embedding], dim: int) -> VectorIndex:
+    if not rows:
+        return VectorIndex(dim)
+    ids = np.array([r.object_id for r in rows], dtype=np.int64)
+    return VectorIndex.build(ids, np.vstack([snapshots.centroid(r.matrix()) for r in rows]))
+
+
+def _live_rows(engine_id: str, kind: str) -> list[Embedding]:
+    return list(db.session.scalars(
+        sa.select(Embedding).where(
+            Embedding.engine_id == engine_id, Embedding.object_type == kind, Embedding.vectors.is_not(None)
+        )
+    ))
+
+
+def _full_load(state: ProcessIndex, version: int) -> None:
     engine_id = state.engine.id
     for kind in KINDS:
-        rows = db.session.scalars(
-            sa.select(Embedding).where(
-                Embedding.engine_id == engine_id,
-                Embedding.object_type == kind,
-                Embedding.vectors.is_not(None),
-            )
-        ).all()
+        rows = _live_rows(engine_id, kind)
         objects = _load_texts(kind, [r.object_id for r in rows])
         live = [r for r in rows if r.object_id in objects]
         ranker = HybridRanker(state.engine)
@@ -152,6 +189,7 @@ def _full_load(state: ProcessIndex) -> None:
             vectors={r.object_id: r.matrix() for r in live},
         )
         state.rankers[kind] = ranker
+        state.vectors[kind] = _vector_index(kind, state, live, version)
         state.hashes[kind] = {r.object_id: r.content_hash for r in live}
 
 
@@ -160,11 +198,13 @@ def current(app: Flask | None = None) -> ProcessIndex:
     app = app or current_app._get_current_object()
     state = _state(app)
     version = current_version(state.engine.id)
+    if has_request_context():
+        g.index_version = version
     if version == state.seen:
         return state
     with state.lock:
         if state.seen < 0:
-            _full_load(state)
+            _full_load(state, version)
         elif version > state.seen:
             rows = db.session.scalars(
                 sa.select(Embedding)
@@ -292,7 +332,15 @@ def rebuild(progress: Callable[[Iterable], Iterable] | None = None, batch: int =
         db.session.add(state)
     state.rebuilt_at = datetime.now(UTC)
     db.session.commit()
-    return RebuildReport(engine.id, encoded, removed, unchanged, current_version(engine.id))
+    version = current_version(engine.id)
+    write_snapshots(engine, version)
+    return RebuildReport(engine.id, encoded, removed, unchanged, version)
+
+
+def write_snapshots(engine: Encoder, version: int) -> None:
+    """Save each kind's FAISS index for the processes that start next (CLI, after a rebuild)."""
+    for kind in KINDS:
+        snapshots.save(kind, engine.id, build_vector_index(_live_rows(engine.id, kind), engine.dim), version)
 
 
 @dataclass
@@ -350,6 +398,13 @@ def rank(
     candidates = set(allowed) & state.ids(kind)
     if not candidates or not query.strip():
         return []
-    return state.rankers[kind].rank(
-        query, language, k=k, method="hybrid", allowed=candidates, query_vectors=vectors
-    )
+    ranker = state.rankers[kind]
+    if len(ranker) > current_app.config["MATCHING_EXACT_LIMIT"]:
+        # Past the exact limit the FAISS index proposes the dense candidates; the ranker then
+        # fuses lexical and dense evidence over those (and the allowed set) only.
+        if vectors is None:
+            vectors = ranker.encode_query(query)
+        hits = state.vectors[kind].search_one(snapshots.centroid(np.atleast_2d(vectors)),
+                                              current_app.config["MATCHING_CANDIDATES"])
+        candidates &= {hit.id for hit in hits}
+    return ranker.rank(query, language, k=k, method="hybrid", allowed=candidates, query_vectors=vectors)

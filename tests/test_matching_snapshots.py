@@ -1,0 +1,111 @@
+"""SECURITY.md T22: the snapshot swap survives crashes; a bad snapshot is rebuilt, never a 500."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from proeftuin.extensions import db
+from proeftuin.models import StartupProfile
+from proeftuin.services import matching, snapshots
+from proeftuin.services.texts import PROFILE
+from tests.conftest import login
+
+
+def fresh_process(app) -> matching.ProcessIndex:
+    """Forget this process's in-memory index, as a newly started worker would have none."""
+    app.extensions.get("proeftuin_matching", {}).clear()
+    return matching.current()
+
+
+def expected_profiles() -> set[int]:
+    return set(db.session.scalars(db.select(StartupProfile.id)))
+
+
+def change_a_profile(world) -> None:
+    profile = db.session.get(StartupProfile, world.ids["profile"])
+    profile.capabilities = "Entirely new capabilities: flood sensors along canals."
+    db.session.commit()
+    matching.sync_object(profile)
+
+
+def test_snapshot_is_used_and_followed_by_newer_rows(app, world):
+    with app.app_context():
+        matching.rebuild()
+        index_path, meta_path = snapshots.paths(PROFILE, matching.encoder().id)
+        assert index_path.exists() and json.loads(meta_path.read_text())["count"] == 2
+        change_a_profile(world)
+        state = fresh_process(app)
+        assert state.vectors[PROFILE].ids() == expected_profiles() == state.ids(PROFILE)
+
+
+def test_crash_before_the_swap_keeps_the_previous_snapshot(app, world, monkeypatch):
+    with app.app_context():
+        matching.rebuild()
+        index_path, _ = snapshots.paths(PROFILE, matching.encoder().id)
+        before = index_path.read_bytes()
+        change_a_profile(world)
+
+        def crash(*args, **kwargs):
+            raise OSError("disk full")
+
+        monkeypatch.setattr("embeddings.index.os.replace", crash)
+        with pytest.raises(OSError):
+            matching.write_snapshots(matching.encoder(), matching.current_version(matching.encoder().id))
+        monkeypatch.undo()
+        assert index_path.read_bytes() == before
+        assert [p for p in os.listdir(index_path.parent) if p.endswith(".tmp")] == []
+        state = fresh_process(app)
+        assert state.vectors[PROFILE].ids() == expected_profiles()
+
+
+def test_crash_between_index_and_version_note_is_harmless(app, world, monkeypatch):
+    with app.app_context():
+        matching.rebuild()
+        change_a_profile(world)
+
+        def crash(*args, **kwargs):
+            raise OSError("killed")
+
+        monkeypatch.setattr(snapshots, "_write_json", crash)
+        with pytest.raises(OSError):
+            matching.write_snapshots(matching.encoder(), matching.current_version(matching.encoder().id))
+        monkeypatch.undo()
+        state = fresh_process(app)
+        assert state.vectors[PROFILE].ids() == expected_profiles()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "ahead_of_database", "missing_note"])
+def test_bad_snapshot_is_rebuilt_and_pages_still_render(app, world, damage):
+    with app.app_context():
+        matching.rebuild()
+        index_path, meta_path = snapshots.paths(PROFILE, matching.encoder().id)
+        if damage == "truncate":
+            index_path.write_bytes(index_path.read_bytes()[:100])
+        elif damage == "garbage":
+            index_path.write_bytes(b"not a faiss index at all" * 10)
+        elif damage == "ahead_of_database":
+            meta = json.loads(meta_path.read_text())
+            meta_path.write_text(json.dumps({**meta, "version": 10**9}))
+        else:
+            meta_path.unlink()
+        app.extensions.get("proeftuin_matching", {}).clear()
+    client = app.test_client()
+    login(client, world.emails["muniA"])
+    assert client.get(f"/challenges/{world.ids['published']}/suggestions").status_code == 200
+    with app.app_context():
+        assert matching.current().vectors[PROFILE].ids() == expected_profiles()
+
+
+def test_unavailable_engine_shows_a_notice_not_a_500(app, world, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("model file missing")
+
+    monkeypatch.setattr(matching, "current", broken)
+    client = app.test_client()
+    login(client, world.emails["muniA"])
+    page = client.get(f"/challenges/{world.ids['published']}/suggestions")
+    assert page.status_code == 200
+    assert "temporarily unavailable" in page.get_data(as_text=True) or "tijdelijk" in page.get_data(as_text=True)
+    assert client.get("/challenges/?describe=school+streets").status_code == 200
