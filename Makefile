@@ -34,6 +34,7 @@ setup-dev: $(VENV)/.dev translations
 db: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo
+	$(BIN)/flask index rebuild
 
 ## make run: install, migrate, load the demo once, serve on http://127.0.0.1:8000
 run: db

@@ -25,9 +25,12 @@ from proeftuin.services.texts import CHALLENGE, PROFILE, challenge_text, profile
 
 logger = logging.getLogger(__name__)
 
-# Structured signals are tie-breakers on top of text relevance, not a second opinion: they are
-# bounded by these weights and each one is shown in the explanation.
-WEIGHTS = {"themes": 0.06, "region": 0.03, "maturity": 0.02, "deadline": 0.02}
+# Text relevance is the ranker's fused score, in standard deviations above the average candidate.
+# Structured signals nudge it by at most these amounts (same unit) and each one is shown in the
+# explanation. They are product choices, not fitted: the evaluation data has no structured fields;
+# facilitators' accept/reject decisions per score band are the data to tune them on.
+WEIGHTS = {"themes": 0.4, "region": 0.2, "maturity": 0.1, "deadline": 0.1}
+SHOWN_TEXT_PARTS = ("lexical", "dense")
 MATURITY_SCORE = {
     Maturity.CONCEPT: 0.0, Maturity.PROTOTYPE: 0.4, Maturity.PILOT_READY: 1.0,
     Maturity.MARKET_READY: 1.0, Maturity.SCALING: 0.8,
@@ -93,7 +96,7 @@ def _combine(ranked, explain_query: str, explain_language: str, kind: str, pair_
         if target is None:
             continue
         challenge, profile = pair_of(target)
-        parts = {"text": float(item.score), **{k: float(v) for k, v in item.parts.items() if k != "fused"}}
+        parts = {"text": float(item.score), **{k: float(item.parts[k]) for k in SHOWN_TEXT_PARTS if k in item.parts}}
         structured, reasons = _structured(challenge, profile, today)
         parts.update(structured)
         suggestion = Suggestion(target=target, score=float(item.score) + sum(structured.values()), parts=parts,
@@ -268,7 +271,8 @@ def _plain(ranked, kind: str, query: str, language: str) -> list[Suggestion]:
         if target is None:
             continue
         explanation = state.rankers[kind].explain(query, item.id, language)
-        out.append(Suggestion(target=target, score=float(item.score), parts=dict(item.parts),
+        parts = {"text": float(item.score), **{k: float(item.parts[k]) for k in SHOWN_TEXT_PARTS if k in item.parts}}
+        out.append(Suggestion(target=target, score=float(item.score), parts=parts,
                               passages=list(explanation.passage_pairs), terms=list(explanation.shared_terms)))
     return out
 
