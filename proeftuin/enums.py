@@ -121,6 +121,57 @@ class SuggestionStatus(LabelledEnum):
     NEEDS_INFO = "needs_info"
 
 
+class RejectReason(LabelledEnum):
+    OFF_TOPIC = "off_topic"
+    NOT_MATURE = "not_mature"
+    WRONG_REGION = "wrong_region"
+    ALREADY_KNOWN = "already_known"
+    TOO_LARGE_OR_SMALL = "too_large_or_small"
+    OTHER = "other"
+
+
+class ExperimentStatus(LabelledEnum):
+    PROPOSED = "proposed"
+    PLANNED = "planned"
+    RUNNING = "running"
+    EVALUATED = "evaluated"
+    PROCUREMENT = "procurement"
+    STOPPED = "stopped"
+
+
+class Decision(LabelledEnum):
+    GO = "go"
+    NO_GO = "no_go"
+
+
+class BuyerGroupStatus(LabelledEnum):
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    CLOSED = "closed"
+
+
+class InvitationStatus(LabelledEnum):
+    INVITED = "invited"
+    JOINED = "joined"
+    DECLINED = "declined"
+
+
+class ExpertArea(LabelledEnum):
+    PROCUREMENT_LAW = "procurement_law"
+    PROCEDURES = "procedures"
+    IP_AND_CONTRACTS = "ip_and_contracts"
+    STATE_AID_AND_FUNDING = "state_aid_and_funding"
+    DATA_AND_PRIVACY = "data_and_privacy"
+    TECHNICAL = "technical"
+
+
+class QuestionStatus(LabelledEnum):
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
 LABELS: dict[type, dict] = {
     Role: {
         Role.MUNICIPALITY: _l("Municipality"),
@@ -194,6 +245,47 @@ LABELS: dict[type, dict] = {
         ApplicationStatus.REJECTED: _l("Not retained"),
         ApplicationStatus.SELECTED: _l("Selected"),
         ApplicationStatus.WITHDRAWN: _l("Withdrawn"),
+    },
+    RejectReason: {
+        RejectReason.OFF_TOPIC: _l("Does not answer the challenge"),
+        RejectReason.NOT_MATURE: _l("Solution not mature enough"),
+        RejectReason.WRONG_REGION: _l("Does not work in the region"),
+        RejectReason.ALREADY_KNOWN: _l("Already in contact or already rejected"),
+        RejectReason.TOO_LARGE_OR_SMALL: _l("Does not fit the scale or budget"),
+        RejectReason.OTHER: _l("Other reason"),
+    },
+    ExperimentStatus: {
+        ExperimentStatus.PROPOSED: _l("Proposed"),
+        ExperimentStatus.PLANNED: _l("Planned"),
+        ExperimentStatus.RUNNING: _l("Running"),
+        ExperimentStatus.EVALUATED: _l("Evaluated"),
+        ExperimentStatus.PROCUREMENT: _l("Follow-up procurement"),
+        ExperimentStatus.STOPPED: _l("Stopped"),
+    },
+    Decision: {Decision.GO: _l("Go"), Decision.NO_GO: _l("No go")},
+    BuyerGroupStatus: {
+        BuyerGroupStatus.PROPOSED: _l("Proposed"),
+        BuyerGroupStatus.CONFIRMED: _l("Confirmed"),
+        BuyerGroupStatus.CLOSED: _l("Closed"),
+    },
+    InvitationStatus: {
+        InvitationStatus.INVITED: _l("Invited"),
+        InvitationStatus.JOINED: _l("Joined"),
+        InvitationStatus.DECLINED: _l("Declined"),
+    },
+    ExpertArea: {
+        ExpertArea.PROCUREMENT_LAW: _l("Public procurement law"),
+        ExpertArea.PROCEDURES: _l("Procurement procedures"),
+        ExpertArea.IP_AND_CONTRACTS: _l("Intellectual property and contracts"),
+        ExpertArea.STATE_AID_AND_FUNDING: _l("State aid and co-funding"),
+        ExpertArea.DATA_AND_PRIVACY: _l("Data and privacy"),
+        ExpertArea.TECHNICAL: _l("Technical domain"),
+    },
+    QuestionStatus: {
+        QuestionStatus.OPEN: _l("Open"),
+        QuestionStatus.ASSIGNED: _l("Assigned to an expert"),
+        QuestionStatus.ANSWERED: _l("Answered"),
+        QuestionStatus.CLOSED: _l("Closed"),
     },
     SuggestionStatus: {
         SuggestionStatus.PROPOSED: _l("Proposed"),

@@ -72,6 +72,7 @@ class MatchSuggestion(db.Model):
         enum_type(SuggestionStatus), default=SuggestionStatus.PROPOSED, index=True
     )
     reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    reason_code: Mapped[str | None] = mapped_column(sa.String(40))
     reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
