@@ -115,9 +115,18 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from proeftuin.blueprints import admin, applications, auth, challenges, main, startups
+    from proeftuin.blueprints import (
+        admin,
+        applications,
+        auth,
+        challenges,
+        main,
+        notifications,
+        review,
+        startups,
+    )
 
-    for module in (main, auth, challenges, startups, applications, admin):
+    for module in (main, auth, challenges, startups, applications, admin, review, notifications):
         app.register_blueprint(module.bp)
 
 
@@ -151,7 +160,13 @@ def register_error_handlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_helpers() -> dict:
+        unread = 0
+        if current_user and current_user.is_authenticated:
+            from proeftuin.services.notifications import unread_count
+
+            unread = unread_count(current_user)
         return {
+            "unread_notifications": unread,
             "enums": enums,
             "current_locale": str(get_locale()),
             "languages": app.config["LANGUAGES"],
@@ -169,6 +184,13 @@ def register_template_helpers(app: Flask) -> None:
         "maturity": _l("Maturity"),
         "deadline": _l("Time left to answer"),
     }
+
+    band_labels = {"low": _l("Weak fit"), "medium": _l("Possible fit"), "high": _l("Good fit"),
+                   "top": _l("Strong fit")}
+
+    @app.template_global()
+    def band_label(name: str) -> str:
+        return str(band_labels.get(name, name))
 
     @app.template_global()
     def part_label(name: str) -> str:

@@ -195,13 +195,13 @@ def world(app) -> World:
         published = make_challenge(muni_a, "Open challenge of Gent")
         make_challenge(muni_b, "Open challenge of Leuven")
         profile = make_profile(su_a, "Sensors for school streets", "We count traffic. " + w.markers["profile"])
-        make_profile(su_b, "Another start-up", "Something else entirely, described here.")
+        profile_b = make_profile(su_b, "Another start-up", "Something else entirely, described here.")
         application = Application(challenge_id=published.id, organisation_id=su_a.id,
                                   proposal="Our proposal " + w.markers["application"] + " in detail.",
                                   status=ApplicationStatus.SUBMITTED)
         db.session.add(application)
         db.session.commit()
-        w.ids.update(draft=draft.id, published=published.id, profile=profile.id,
+        w.ids.update(draft=draft.id, published=published.id, profile=profile.id, profile_b=profile_b.id,
                      application=application.id, org_suA=su_a.id, org_suB=su_b.id,
                      org_muniA=muni_a.id)
         w.slugs.update(suA=su_a.slug, suB=su_b.slug)

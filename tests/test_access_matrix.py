@@ -5,6 +5,10 @@ Expected values: an HTTP status, or "login" for a redirect to the log-in page.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import login
@@ -65,7 +69,48 @@ POLICY = {
     "admin.verify": ("POST", "/admin/organisations/{org_suB}/verify", {}, only({"admin": 302})),
     "admin.new_facilitator": ("GET", "/admin/facilitators/new", None, only({"admin": 200})),
     "admin.audit_log": ("GET", "/admin/audit", None, only({"admin": 200})),
+    "review.queue": ("GET", "/review/", None, only({"facilitator": 200, "admin": 200})),
+    "review.decide": ("POST", "/review/decide", {"ids": "{suggestion}", "decision": "accept"},
+                      only({"facilitator": 302, "admin": 302})),
+    "review.my_matches": ("GET", "/matches/", None, SIGNED_IN_200),
+    "review.match": ("GET", "/matches/{accepted_suggestion}", None,
+                     only({"muniA": 200, "muniB": 404, "suA": 200, "suB": 404, "facilitator": 200, "admin": 200})),
+    "notifications.index": ("GET", "/notifications/", None, SIGNED_IN_200),
+    "notifications.mark_read": ("POST", "/notifications/read", {}, only({p: 302 for p in PRINCIPALS[1:]})),
 }
+
+# Each area may keep its rows in tests/policy_<area>.py: a POLICY dict, and optionally
+# prepare(world) -> dict of extra ids (run inside an app context) for its URL templates.
+AREA_MODULES = [
+    importlib.import_module(f"tests.{info.name}")
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)])
+    if info.name.startswith("policy_")
+]
+for _module in AREA_MODULES:
+    POLICY.update(_module.POLICY)
+
+
+def _prepare(app, world) -> dict:
+    from proeftuin.enums import SuggestionStatus
+    from proeftuin.extensions import db
+    from proeftuin.models import MatchSuggestion
+
+    values = {**world.ids, "slug_suA": world.slugs["suA"]}
+    with app.app_context():
+        common = {"score": 2.0, "rank": 1, "engine_id": "test", "challenge_hash": "c", "profile_hash": "p"}
+        proposed = MatchSuggestion(challenge_id=world.ids["published"], profile_id=world.ids["profile_b"],
+                                   status=SuggestionStatus.PROPOSED, **common)
+        accepted = MatchSuggestion(challenge_id=world.ids["published"], profile_id=world.ids["profile"],
+                                   status=SuggestionStatus.ACCEPTED, **common)
+        rows = [proposed, accepted]
+        db.session.add_all(rows)
+        db.session.commit()
+        values["suggestion"] = rows[0].id
+        values["accepted_suggestion"] = rows[1].id
+        for module in AREA_MODULES:
+            if hasattr(module, "prepare"):
+                values.update(module.prepare(world))
+    return values
 
 
 def test_every_route_is_in_the_policy_table(app):
@@ -85,7 +130,7 @@ def test_route_role_matrix(app, world, principal):
     client = app.test_client()
     if principal != "anon":
         assert login(client, world.emails[principal]).status_code == 302
-    values = {**world.ids, "slug_suA": world.slugs["suA"]}
+    values = _prepare(app, world)
     # Safe methods first, so the state-changing POSTs cannot influence them.
     ordered = sorted(POLICY.items(), key=lambda item: item[1][0] != "GET")
     failures = []
@@ -93,6 +138,8 @@ def test_route_role_matrix(app, world, principal):
         if endpoint == "auth.logout":
             continue  # logging out would end the session for the routes after it
         url = template.format(**values)
+        if data:
+            data = {k: (v.format(**values) if isinstance(v, str) else v) for k, v in data.items()}
         response = client.open(url, method=method, data=data)
         expected = expected_by_principal[principal]
         if expected == "login":

@@ -14,7 +14,7 @@ from proeftuin.enums import ChallengeStatus, OrgKind, Theme
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, Embedding, IndexState, Organisation, StartupProfile
 from proeftuin.services import matching
-from proeftuin.services.texts import CHALLENGE, PROFILE, text_of
+from proeftuin.services.texts import CHALLENGE, EXPERT, PROFILE, text_of
 from tests.conftest import make_challenge, make_org, make_profile
 
 WORDS = st.lists(st.sampled_from(
@@ -26,7 +26,7 @@ def indexable_ids() -> dict[str, set[int]]:
     challenges = set(db.session.scalars(sa.select(Challenge.id).where(
         Challenge.status.in_(matching.INDEXED_CHALLENGE_STATUSES))))
     profiles = set(db.session.scalars(sa.select(StartupProfile.id)))
-    return {CHALLENGE: challenges, PROFILE: profiles}
+    return {CHALLENGE: challenges, PROFILE: profiles, EXPERT: set()}
 
 
 def assert_index_equals_database() -> None:

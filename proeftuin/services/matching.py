@@ -25,13 +25,14 @@ from embeddings.ranking import Document, HybridRanker, Ranked
 from embeddings.text import content_hash
 from proeftuin.enums import ChallengeStatus
 from proeftuin.extensions import db
-from proeftuin.models import Challenge, Embedding, IndexState, StartupProfile
+from proeftuin.models import Challenge, Embedding, ExpertProfile, IndexState, StartupProfile
 from proeftuin.services import snapshots
-from proeftuin.services.texts import CHALLENGE, PROFILE, kind_of, text_of
+from proeftuin.services.texts import CHALLENGE, EXPERT, PROFILE, kind_of, text_of
 
 logger = logging.getLogger(__name__)
 
-KINDS = (CHALLENGE, PROFILE)
+KINDS = (CHALLENGE, PROFILE, EXPERT)
+MODELS = {CHALLENGE: Challenge, PROFILE: StartupProfile, EXPERT: ExpertProfile}
 INDEXED_CHALLENGE_STATUSES = (
     ChallengeStatus.PUBLISHED,
     ChallengeStatus.CLOSED,
@@ -52,13 +53,15 @@ def encoder() -> Encoder:
     return get_encoder(engine_name())
 
 
-def model_of(kind: str) -> type[Challenge] | type[StartupProfile]:
-    return Challenge if kind == CHALLENGE else StartupProfile
+def model_of(kind: str) -> type[Challenge] | type[StartupProfile] | type[ExpertProfile]:
+    return MODELS[kind]
 
 
-def indexable(obj: Challenge | StartupProfile) -> bool:
+def indexable(obj: Challenge | StartupProfile | ExpertProfile) -> bool:
     if isinstance(obj, Challenge):
         return obj.status in INDEXED_CHALLENGE_STATUSES
+    if isinstance(obj, ExpertProfile):
+        return obj.available and obj.user.active
     return True
 
 
@@ -299,9 +302,8 @@ def rebuild(progress: Callable[[Iterable], Iterable] | None = None, batch: int =
         batch: commit every `batch` objects so a crash keeps the work done so far.
     """
     engine = encoder()
-    objects: list[Challenge | StartupProfile] = [
-        *db.session.scalars(sa.select(Challenge).order_by(Challenge.id)),
-        *db.session.scalars(sa.select(StartupProfile).order_by(StartupProfile.id)),
+    objects: list[Challenge | StartupProfile | ExpertProfile] = [
+        obj for kind in KINDS for obj in db.session.scalars(sa.select(MODELS[kind]).order_by(MODELS[kind].id))
     ]
     live = {(kind_of(o), o.id) for o in objects if indexable(o)}
     encoded = unchanged = removed = 0

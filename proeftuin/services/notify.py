@@ -12,7 +12,8 @@ from flask import url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from proeftuin.models import Application, Organisation
+from proeftuin.extensions import db
+from proeftuin.models import Application, Notification, Organisation, User
 
 logger = logging.getLogger(__name__)
 
@@ -56,3 +57,35 @@ def application_decided(application: Application) -> None:
         application.organisation, DECIDED_SUBJECT, DECIDED_BODY,
         lambda: {"challenge": application.challenge.title, "status": application.status.label, "link": link},
     )
+
+
+def notify_users(users: list[User], kind: str, text, link: str | None, values: Callable[[], dict],
+                 mail_subject=None, mail_body=None) -> int:
+    """Create an in-app notification for each active user, in their language, and mail it too.
+
+    The caller commits. Mail failures are logged, never raised. Returns the number notified.
+    """
+    from proeftuin.services.mail import send_mail
+
+    count = 0
+    for user in users:
+        if not user.active:
+            continue
+        with force_locale(user.locale or "nl"):
+            params = {**values(), "name": user.name}
+            message = str(text) % params
+            db.session.add(Notification(user_id=user.id, kind=kind, text=message[:500], link=link))
+            if mail_subject is not None:
+                try:
+                    body = str(mail_body) % params if mail_body is not None else message
+                    if link:
+                        body += "\n\n" + url_for("main.index", _external=True).rstrip("/") + link
+                    send_mail(user.email, str(mail_subject) % params, body)
+                except OSError:
+                    logger.exception("notification mail to user %s failed", user.id)
+        count += 1
+    return count
+
+
+def members(organisation: Organisation | None) -> list[User]:
+    return [m for m in organisation.members if m.active] if organisation is not None else []

@@ -1,10 +1,11 @@
 """The one place that decides which text represents a challenge and a profile for matching."""
 from __future__ import annotations
 
-from proeftuin.models import Challenge, StartupProfile
+from proeftuin.models import Challenge, ExpertProfile, StartupProfile
 
 CHALLENGE = "challenge"
 PROFILE = "profile"
+EXPERT = "expert"
 
 
 def challenge_text(challenge: Challenge) -> str:
@@ -26,9 +27,22 @@ def profile_text(profile: StartupProfile) -> str:
     return "\n".join(p.strip() for p in parts if p and p.strip())
 
 
-def text_of(obj: Challenge | StartupProfile) -> str:
-    return challenge_text(obj) if isinstance(obj, Challenge) else profile_text(obj)
+def expert_text(expert: ExpertProfile) -> str:
+    """The expert's own description of what they know (areas are matched as structured data)."""
+    return expert.expertise.strip()
 
 
-def kind_of(obj: Challenge | StartupProfile) -> str:
-    return CHALLENGE if isinstance(obj, Challenge) else PROFILE
+def text_of(obj: Challenge | StartupProfile | ExpertProfile) -> str:
+    if isinstance(obj, Challenge):
+        return challenge_text(obj)
+    if isinstance(obj, ExpertProfile):
+        return expert_text(obj)
+    return profile_text(obj)
+
+
+def kind_of(obj: Challenge | StartupProfile | ExpertProfile) -> str:
+    if isinstance(obj, Challenge):
+        return CHALLENGE
+    if isinstance(obj, ExpertProfile):
+        return EXPERT
+    return PROFILE
