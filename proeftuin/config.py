@@ -75,6 +75,7 @@ class Config:
     LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per 15 minutes")
     RESET_RATE_LIMIT = env("RESET_RATE_LIMIT", "5 per 15 minutes")
     SEARCH_RATE_LIMIT = env("SEARCH_RATE_LIMIT", "30 per minute")
+    EXPORT_RATE_LIMIT = env("EXPORT_RATE_LIMIT", "20 per hour")
     PROXY_FIX_HOPS = parse_int(env("PROXY_FIX_HOPS"), 0)
     WEB_WORKERS = parse_int(env("WEB_WORKERS"), 1)
 

@@ -119,14 +119,20 @@ def register_blueprints(app: Flask) -> None:
         admin,
         applications,
         auth,
+        buyer_groups,
         challenges,
+        dashboard,
+        experiments,
+        experts,
+        guidance,
         main,
         notifications,
         review,
         startups,
     )
 
-    for module in (main, auth, challenges, startups, applications, admin, review, notifications):
+    for module in (main, auth, challenges, startups, applications, admin, review, notifications, experts,
+                   dashboard, guidance, experiments, buyer_groups):
         app.register_blueprint(module.bp)
 
 

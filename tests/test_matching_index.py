@@ -148,7 +148,7 @@ def test_only_changed_texts_are_encoded_and_a_new_engine_re_encodes(app, world):
         db.session.commit()
         assert matching.rebuild().encoded == 1
         old_engine = matching.encoder().id
-    app.config["EMBEDDING_MODEL"] = "hashing-test-64"
+    app.config["EMBEDDING_MODEL"] = "all-minilm-l6-v2"  # the other bundled model
     with app.app_context():
         assert matching.encoder().id != old_engine
         assert matching.rebuild().encoded == 4

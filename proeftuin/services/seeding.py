@@ -204,6 +204,9 @@ def load_demo(today: date | None = None) -> dict[str, int]:
         )
         applications += 1
     db.session.commit()
+    from proeftuin.services.experts import load_demo_experts
+
+    load_demo_experts()
     logger.info("demo loaded: %d challenges, %d profiles", len(challenges), len(profiles))
     return {
         "challenges": len(challenges),

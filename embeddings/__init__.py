@@ -1,0 +1,1 @@
+"""The matching engine: text -> vectors -> ranked ids. A plain library: no Flask, no `proeftuin`."""

@@ -1,0 +1,484 @@
+"""Hybrid ranking: BM25 and dense similarity, normalised and fused convexly.
+
+This is the ranking code of both the platform and the evaluation command (`embeddings.evaluate`).
+
+Vectors: a text is encoded as one row for the whole text, followed by one row per passage when it
+has more than one passage (`text.passages`). Row 0 ranks (whole texts matched better than pooled
+passages on dev); the passage rows explain (which sentences matched).
+
+``method="hybrid"`` (parameters in `RankingParams`, tuned on the dev set):
+
+1. lexical: BM25 of the query against every document, words plus adjacent-word bigrams, one
+   sub-index per document language searched with the query's stemmer; dense: cosine of the whole
+   query with the whole document.
+2. both z-normalised over the candidate documents and combined convexly. A document in another
+   language than the query has no lexical evidence (BM25 cannot match across languages), so its
+   lexical part is replaced by its dense part: cross-language documents compete on dense alone and
+   are never drowned by lexical zeros.
+3. optionally (off by default, see `RankingParams`), Rocchio feedback in embedding space: the
+   centroid of the top fused documents as a second dense query, then fused again.
+
+``method="bm25"`` is plain BM25 (words only, no bigrams); ``method="dense"`` is the cosine alone.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .encoders import Encoder
+from .lexical import Bm25Params, LexicalIndex, key_terms, language_of
+from .text import content_hash, passages
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("bm25", "dense", "hybrid")
+#: Version of the vector layout (row 0 = whole text, then passages); part of `HybridRanker.engine_id`.
+LAYOUT = "whole+passages-v1"
+
+
+@dataclass
+class Document:
+    """A text to rank, by database id."""
+
+    id: int
+    text: str
+    language: str = "en"
+
+
+@dataclass
+class Ranked:
+    """One ranked document: its final score and the parts of it (for explanations)."""
+
+    id: int
+    score: float
+    parts: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Explanation:
+    """Why a document matched a query."""
+
+    passage_pairs: list[tuple[str, str, float]]
+    shared_terms: list[str]
+    parts: dict[str, float]
+
+
+@dataclass
+class RankingParams:
+    """The handful of tuned parameters; the defaults are the values chosen on dev (bench/README notes).
+
+    nDCG@10 figures below are (h2020_titles, he) on dev with use-multilingual-v3.
+    """
+
+    # BM25 as usual (bm25s "lucene" k1=1.5, b=0.75): k1 0.9-1.5 and b 0.4-0.9 moved nDCG@10 by < 0.005.
+    k1: float = 1.5
+    b: float = 0.75
+    # Hybrid's lexical part adds adjacent-word bigrams: BM25 0.543/0.879 -> 0.559/0.888 alone.
+    bigrams: bool = True
+    # Passages of up to this many words, used for explanations (and for "max"/"mean" pooling).
+    passage_words: int = 100
+    # Dense score of a document: "whole" (whole-text vectors, 0.307/0.671), "max" over passages
+    # (0.258/0.650) or "mean" over passages (0.263/0.533).
+    doc_pooling: str = "whole"
+    # How each part is normalised before fusion over the candidates: "zscore" or "minmax" (equal on dev).
+    normalisation: str = "zscore"
+    # Weight of the dense part in the convex combination (lexical gets 1 - this): 0.2-0.5 tried, 0.4 best.
+    dense_weight: float = 0.4
+    # Rocchio feedback: number of top fused documents (0 = off) and share of their centroid in the
+    # dense score. +0.007 on titles, -0.002 on he: not kept.
+    prf_docs: int = 0
+    rocchio_weight: float = 0.0
+
+
+class _IdfLookup(Mapping[str, float]):
+    """Read-only stem -> idf view of one language's sub-index (for `key_terms`)."""
+
+    def __init__(self, lexical: LexicalIndex, language: str) -> None:
+        self._lexical = lexical
+        self._language = language
+
+    def __getitem__(self, stem: str) -> float:
+        return self._lexical.idf(stem, self._language)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def get(self, stem: str, default: float | None = None) -> float:  # type: ignore[override]
+        return self._lexical.idf(stem, self._language)
+
+
+class HybridRanker:
+    """Keeps lexical and dense state for a set of documents and ranks them for a query.
+
+    Thread-safe: one lock guards the state. Document positions are compact (0..n-1); removing a
+    document moves the last one into its place.
+    """
+
+    def __init__(self, encoder: Encoder, params: RankingParams | None = None) -> None:
+        self.encoder = encoder
+        self.params = params or RankingParams()
+        self._lock = threading.RLock()
+        self._docs: dict[int, Document] = {}
+        self._vectors: dict[int, np.ndarray] = {}
+        self._ids: list[int] = []
+        self._positions: dict[int, int] = {}
+        self._lexical, self._lexical_hybrid = self._new_lexical()
+        self._dense_dirty = True
+        self._whole = np.zeros((0, 0), dtype=np.float32)
+        self._passages = np.zeros((0, 0), dtype=np.float32)
+        self._starts = np.zeros(0, dtype=np.int64)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._languages = np.zeros(0, dtype="<U2")
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @property
+    def engine_id(self) -> str:
+        """Encoder id plus vector layout and passage size: the key under which to store `doc_vectors`."""
+        return f"{self.encoder.id}|{LAYOUT}|p{self.params.passage_words}"
+
+    def _new_lexical(self) -> tuple[LexicalIndex, LexicalIndex]:
+        bm25 = Bm25Params(self.params.k1, self.params.b)
+        plain = LexicalIndex(bm25)
+        return plain, (LexicalIndex(bm25, bigrams=True) if self.params.bigrams else plain)
+
+    # ---- documents ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._positions
+
+    def passages_of(self, text: str) -> list[str]:
+        """The passages of a text (more than one only for texts longer than `passage_words`)."""
+        return passages(text, self.params.passage_words)
+
+    def texts_to_encode(self, text: str) -> list[str]:
+        """What a text is encoded as: the whole text, then its passages if there are several."""
+        parts = self.passages_of(text)
+        return [text, *parts] if len(parts) > 1 else [text]
+
+    def encode_document(self, doc: Document) -> np.ndarray:
+        """Encode a document.
+
+        Args:
+            doc: the document.
+
+        Returns:
+            float32 array (1 + n_passages, dim), or (1, dim) for a one-passage text: row 0 is the
+            whole text. This is what the platform stores (under `engine_id`).
+        """
+        return self.encoder.encode(self.texts_to_encode(doc.text), kind="passage")
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """Encode a query like a document (kind "query"); the last 64 queries are cached."""
+        key = content_hash(query)
+        with self._lock:
+            cached = self._query_cache.get(key)
+            if cached is not None:
+                self._query_cache.move_to_end(key)
+                return cached
+        vectors = self.encoder.encode(self.texts_to_encode(query), kind="query")
+        with self._lock:
+            self._query_cache[key] = vectors
+            while len(self._query_cache) > 64:
+                self._query_cache.popitem(last=False)
+        return vectors
+
+    def _usable(self, vectors: np.ndarray | None) -> bool:
+        return (vectors is not None and vectors.ndim == 2 and vectors.shape[0] > 0
+                and vectors.shape[1] == self.encoder.dim)
+
+    def index(self, docs: Sequence[Document], vectors: Mapping[int, np.ndarray] | None = None) -> None:
+        """Replace the whole state with `docs`.
+
+        Args:
+            docs: the documents.
+            vectors: precomputed vectors by document id, as from `doc_vectors`; documents without
+                (or with vectors of another dimension) are encoded, in one batch.
+        """
+        vectors = vectors or {}
+        ready: dict[int, np.ndarray] = {}
+        missing: list[Document] = []
+        for doc in docs:
+            given = vectors.get(doc.id)
+            if given is not None and self._usable(given):
+                ready[doc.id] = np.asarray(given, dtype=np.float32)
+            else:
+                missing.append(doc)
+        if missing:
+            logger.info("encoding %d of %d documents with %s", len(missing), len(docs), self.encoder.id)
+            texts: list[str] = []
+            counts: list[int] = []
+            for doc in missing:
+                parts = self.texts_to_encode(doc.text)
+                texts += parts
+                counts.append(len(parts))
+            encoded = self.encoder.encode(texts, kind="passage")
+            start = 0
+            for doc, count in zip(missing, counts, strict=True):
+                ready[doc.id] = encoded[start:start + count]
+                start += count
+        with self._lock:
+            self._docs, self._vectors, self._ids, self._positions = {}, {}, [], {}
+            self._lexical, self._lexical_hybrid = self._new_lexical()
+            for doc in docs:
+                self._put(doc, ready[doc.id])
+            self._dense_dirty = True
+
+    def upsert(self, doc: Document, vectors: np.ndarray | None = None) -> None:
+        """Add or replace one document.
+
+        Args:
+            doc: the document.
+            vectors: its precomputed vectors (as from `doc_vectors`), or None to encode it.
+        """
+        if vectors is None or not self._usable(vectors):
+            vectors = self.encode_document(doc)
+        with self._lock:
+            self._put(doc, np.asarray(vectors, dtype=np.float32))
+            self._dense_dirty = True
+
+    def _lexicals(self) -> list[LexicalIndex]:
+        return [self._lexical] if self._lexical_hybrid is self._lexical else [self._lexical, self._lexical_hybrid]
+
+    def _put(self, doc: Document, vectors: np.ndarray) -> None:
+        position = self._positions.get(doc.id)
+        if position is None:
+            position = len(self._ids)
+            self._ids.append(doc.id)
+            self._positions[doc.id] = position
+        self._docs[doc.id] = doc
+        self._vectors[doc.id] = vectors
+        for lexical in self._lexicals():
+            lexical.resize(len(self._ids))
+            lexical.set_document(position, doc.text, doc.language)
+
+    def remove(self, doc_id: int) -> None:
+        """Remove a document (no error when it is not there)."""
+        with self._lock:
+            position = self._positions.pop(doc_id, None)
+            if position is None:
+                return
+            self._docs.pop(doc_id, None)
+            self._vectors.pop(doc_id, None)
+            last = len(self._ids) - 1
+            for lexical in self._lexicals():
+                lexical.remove_document(position)
+                if position != last:
+                    lexical.move_document(last, position)
+                lexical.resize(last)
+            if position != last:
+                moved = self._ids[last]
+                self._ids[position] = moved
+                self._positions[moved] = position
+            self._ids.pop()
+            self._dense_dirty = True
+
+    def doc_vectors(self, doc_id: int) -> np.ndarray:
+        """A document's vectors, (1 + n_passages, dim) or (1, dim); row 0 is the whole text."""
+        return self._vectors[doc_id]
+
+    def _refresh_dense(self) -> None:
+        if not self._dense_dirty:
+            return
+        dim = self.encoder.dim
+        blocks = [self._passage_rows(self._vectors[doc_id]) for doc_id in self._ids]
+        self._whole = (np.ascontiguousarray(np.stack([self._vectors[i][0] for i in self._ids]))
+                       if self._ids else np.zeros((0, dim), np.float32))
+        self._passages = np.ascontiguousarray(np.vstack(blocks)) if blocks else np.zeros((0, dim), np.float32)
+        self._counts = np.array([len(b) for b in blocks], dtype=np.int64)
+        self._starts = np.zeros(len(blocks), dtype=np.int64)
+        if len(blocks):
+            np.cumsum(self._counts[:-1], out=self._starts[1:])
+        self._languages = np.array([language_of(self._docs[i].language) for i in self._ids], dtype="<U2")
+        self._dense_dirty = False
+
+    @staticmethod
+    def _passage_rows(vectors: np.ndarray) -> np.ndarray:
+        """The passage rows of a vectors array (the whole-text row when there is only that)."""
+        return vectors[1:] if len(vectors) > 1 else vectors
+
+    # ---- scoring -----------------------------------------------------------------------
+
+    def _dense(self, query_vectors: np.ndarray) -> np.ndarray:
+        """Cosine of every document with the query, shape (n_docs,), pooled as `doc_pooling` says."""
+        if self.params.doc_pooling == "whole":
+            return self._whole @ query_vectors[0]
+        sims = self._passage_rows(query_vectors) @ self._passages.T
+        if self.params.doc_pooling == "mean":
+            pooled = np.add.reduceat(sims, self._starts, axis=1) / self._counts[None, :]
+        else:
+            pooled = np.maximum.reduceat(sims, self._starts, axis=1)
+        return pooled.mean(axis=0)
+
+    def _normalise(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        out = np.zeros(values.shape, dtype=np.float32)
+        if not mask.any():
+            return out
+        selected = values[mask].astype(np.float64)
+        if self.params.normalisation == "minmax":
+            low, high = float(selected.min()), float(selected.max())
+            out[mask] = (selected - low) / (high - low if high - low > 1e-9 else 1.0)
+        else:
+            std = float(selected.std())
+            out[mask] = (selected - float(selected.mean())) / (std if std > 1e-9 else 1.0)
+        return out
+
+    def _fuse(self, lexical: np.ndarray, dense: np.ndarray, mask: np.ndarray,
+              same_language: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lexical_n = self._normalise(lexical, mask & same_language)
+        dense_n = self._normalise(dense, mask)
+        # No lexical evidence across languages: such documents compete on their dense score alone.
+        lexical_n = np.where(same_language, lexical_n, dense_n)
+        weight = self.params.dense_weight
+        return (1.0 - weight) * lexical_n + weight * dense_n, lexical_n, dense_n
+
+    def _mask(self, allowed: Collection[int] | None) -> np.ndarray:
+        if allowed is None:
+            return np.ones(len(self._ids), dtype=bool)
+        mask = np.zeros(len(self._ids), dtype=bool)
+        positions = [self._positions[i] for i in allowed if i in self._positions]
+        mask[positions] = True
+        return mask
+
+    def _score(self, query: str, language: str, method: str, mask: np.ndarray,
+               query_vectors: np.ndarray | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Scores of all positions (-inf outside the mask) and the parts by name."""
+        language = language_of(language)
+        parts: dict[str, np.ndarray] = {}
+        if method == "bm25":
+            parts["lexical"] = self._lexical.scores(query, language)
+            return np.where(mask, parts["lexical"], -np.inf), parts
+        if query_vectors is None:
+            query_vectors = self.encode_query(query)
+        dense = self._dense(np.atleast_2d(np.asarray(query_vectors, dtype=np.float32)))
+        parts["dense"] = dense
+        if method == "dense":
+            return np.where(mask, dense, -np.inf), parts
+        lexical = self._lexical_hybrid.scores(query, language)
+        parts["lexical"] = lexical
+        same_language = self._languages == language
+        fused, lexical_n, dense_n = self._fuse(lexical, dense, mask, same_language)
+        if self.params.prf_docs > 0 and self.params.rocchio_weight > 0:
+            top = _top_positions(np.where(mask, fused, -np.inf), self.params.prf_docs)
+            centroid = self._whole[top].sum(axis=0)
+            centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
+            parts["dense_prf"] = self._whole @ centroid
+            weight = self.params.rocchio_weight
+            dense = (1.0 - weight) * dense + weight * parts["dense_prf"]
+            fused, lexical_n, dense_n = self._fuse(lexical, dense, mask, same_language)
+        parts["lexical_norm"] = lexical_n
+        parts["dense_norm"] = dense_n
+        parts["fused"] = fused
+        return np.where(mask, fused, -np.inf), parts
+
+    def rank(self, query: str, language: str = "en", k: int = 10, *, method: str = "hybrid",
+             allowed: Collection[int] | None = None, query_vectors: np.ndarray | None = None) -> list[Ranked]:
+        """Rank the documents for a query.
+
+        Args:
+            query: the query text, in any language.
+            language: the query's language ("nl", "fr", "en").
+            k: how many results at most.
+            method: "bm25", "dense" or "hybrid".
+            allowed: if given, only these document ids are ranked (filtered before ranking).
+            query_vectors: the query's vectors if already known, as from `encode_query` or
+                `doc_vectors` (row 0 = whole text); a single (dim,) vector is taken as row 0.
+
+        Returns:
+            Up to k results, best first (for "bm25", only documents with a positive score).
+        """
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
+        with self._lock:
+            self._refresh_dense()
+            if not self._ids or k <= 0:
+                return []
+            mask = self._mask(allowed)
+            if not mask.any():
+                return []
+            scores, parts = self._score(query, language, method, mask, query_vectors)
+            results = []
+            for position in _top_positions(scores, k):
+                score = float(scores[position])
+                if not np.isfinite(score) or (method == "bm25" and score <= 0):
+                    continue
+                detail = {name: float(values[position]) for name, values in parts.items()}
+                results.append(Ranked(id=self._ids[position], score=score, parts=detail))
+            return results
+
+    def explain(self, query: str, doc_id: int, language: str = "en", top: int = 3, *,
+                query_vectors: np.ndarray | None = None) -> Explanation:
+        """Why `doc_id` matches `query`: the best passage pairs, shared terms and score parts.
+
+        Args:
+            query: the query text.
+            doc_id: an indexed document id (KeyError otherwise).
+            language: the query's language.
+            top: how many passage pairs at most.
+            query_vectors: the query's vectors if already known (as for `rank`).
+
+        Returns:
+            The explanation; passage pairs best first, each query and document passage used once.
+            `parts` are the document's hybrid score parts against all documents.
+        """
+        with self._lock:
+            self._refresh_dense()
+            doc = self._docs[doc_id]
+            if query_vectors is None:
+                query_vectors = self.encode_query(query)
+            query_vectors = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
+            pairs = _best_pairs(self._passage_texts(query, len(self._passage_rows(query_vectors))),
+                                self._passage_rows(query_vectors),
+                                self._passage_texts(doc.text, len(self._passage_rows(self._vectors[doc_id]))),
+                                self._passage_rows(self._vectors[doc_id]), top)
+            mask = np.ones(len(self._ids), dtype=bool)
+            _, parts = self._score(query, language, "hybrid", mask, query_vectors)
+            position = self._positions[doc_id]
+            detail = {name: float(values[position]) for name, values in parts.items()}
+            terms = key_terms(query, doc.text, language, doc.language, idf=_IdfLookup(self._lexical, doc.language))
+            return Explanation(passage_pairs=pairs, shared_terms=terms, parts=detail)
+
+    def _passage_texts(self, text: str, n_rows: int) -> list[str]:
+        parts = self.passages_of(text)
+        if len(parts) == n_rows:
+            return parts
+        return [text] * n_rows  # vectors made with other settings: name the whole text
+
+
+def _best_pairs(query_texts: list[str], query_rows: np.ndarray, doc_texts: list[str], doc_rows: np.ndarray,
+                top: int) -> list[tuple[str, str, float]]:
+    """Greedy best (query passage, document passage, cosine) pairs, each passage used once."""
+    sims = query_rows @ doc_rows.T
+    pairs: list[tuple[str, str, float]] = []
+    used_q: set[int] = set()
+    used_d: set[int] = set()
+    for flat in np.argsort(-sims, axis=None, kind="stable"):
+        qi, di = divmod(int(flat), sims.shape[1])
+        if qi in used_q or di in used_d:
+            continue
+        pairs.append((query_texts[qi], doc_texts[di], float(sims[qi, di])))
+        used_q.add(qi)
+        used_d.add(di)
+        if len(pairs) >= top:
+            break
+    return pairs
+
+
+def _top_positions(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k highest scores, best first (ties by position)."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    candidates = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order]

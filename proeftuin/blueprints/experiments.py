@@ -1,0 +1,385 @@
+"""Experiments (pilots): open one from an accepted match, a challenge or a buyer group; plan it,
+measure its KPIs, decide go / no go and follow the procurement that comes after.
+
+Every route below the list needs a signed-in user; what they may do on one experiment is decided
+by the service from their relation to it (manager, start-up party, or nobody: 404).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from proeftuin.access import SIGNED_IN, STAFF, allow
+from proeftuin.blueprints.experiment_forms import (
+    ConfirmForm,
+    DecisionForm,
+    ExperimentForm,
+    KpiForm,
+    MeasurementForm,
+    NoteForm,
+    PlanForm,
+    ProcurementForm,
+    StatusForm,
+)
+from proeftuin.blueprints.fields import apply_domain_error
+from proeftuin.enums import ExperimentStatus, Role
+from proeftuin.extensions import db
+from proeftuin.services import DomainError, InvalidInput
+from proeftuin.services import experiments as experiment_service
+from proeftuin.services import suggestions as suggestion_service
+from proeftuin.services.listing import page_args
+
+bp = Blueprint("experiments", __name__, url_prefix="/experiments")
+
+STATUS_MESSAGES = {
+    ExperimentStatus.PLANNED: _l("The experiment is planned."),
+    ExperimentStatus.RUNNING: _l("The experiment is running."),
+    ExperimentStatus.EVALUATED: _l("The experiment is evaluated."),
+    ExperimentStatus.PROCUREMENT: _l("The follow-up procurement has started."),
+    ExperimentStatus.STOPPED: _l("The experiment is stopped."),
+}
+NEXT_STEP_LABELS = {
+    ExperimentStatus.PLANNED: _l("Mark as planned"),
+    ExperimentStatus.RUNNING: _l("Start the experiment"),
+    ExperimentStatus.EVALUATED: _l("Close the measurements and evaluate"),
+    ExperimentStatus.PROCUREMENT: _l("Start the follow-up procurement"),
+}
+
+
+def _reraise_access(exc: DomainError) -> None:
+    """Refusals (403/404) become the error page; other domain errors are shown on the form."""
+    if exc.status_code in (403, 404):
+        raise exc
+
+
+def _detail_url(experiment_id: int, anchor: str | None = None) -> str:
+    return url_for("experiments.detail", experiment_id=experiment_id, _anchor=anchor)
+
+
+def _show_detail(experiment, **forms):
+    """Render the experiment page; a form passed in (with its errors and input) replaces the blank one."""
+    role = experiment_service.role_on(current_user, experiment)
+    manage = role in ("staff", "municipality")
+    next_status = experiment_service.NEXT.get(experiment.status)
+    kpis = [
+        {
+            "kpi": kpi,
+            "chart": experiment_service.kpi_chart(kpi, experiment.start_date, experiment.end_date),
+            "progress": experiment_service.progress(kpi),
+        }
+        for kpi in experiment.kpis
+    ]
+    defaults = {
+        "kpi_form": lambda: KpiForm(formdata=None),
+        "measurement_form": lambda: MeasurementForm(formdata=None, kpis=experiment.kpis),
+        "note_form": lambda: NoteForm(formdata=None),
+        "decision_form": lambda: DecisionForm(formdata=None, data={
+            "decision": experiment.decision.value if experiment.decision else None,
+            "note": experiment.decision_note}),
+        "procurement_form": lambda: ProcurementForm(formdata=None, data=ProcurementForm.initial(experiment)),
+        "stop_form": lambda: StatusForm(formdata=None),
+    }
+    for name, build in defaults.items():
+        forms.setdefault(name, build())
+    return render_template(
+        "experiments/detail.html",
+        experiment=experiment,
+        role=role,
+        manage=manage,
+        final=experiment.status in experiment_service.FINAL,
+        measurable=experiment.status in experiment_service.MEASURABLE,
+        decidable=experiment.status in experiment_service.DECIDABLE,
+        procurement_editable=experiment.status in experiment_service.PROCUREMENT_EDITABLE,
+        flow=experiment_service.FLOW,
+        next_status=next_status,
+        next_label=NEXT_STEP_LABELS.get(next_status),
+        next_blockers=experiment_service.blockers(experiment, next_status) if next_status else [],
+        advice=experiment_service.advice(experiment),
+        stop_reason=experiment_service.stop_reason(experiment),
+        kpis=kpis,
+        recorders=experiment_service.recorders(experiment),
+        timeline=experiment_service.timeline(experiment),
+        confirm_form=ConfirmForm(formdata=None),
+        **forms,
+    )
+
+
+# ---- list and create -----------------------------------------------------------------------
+
+@bp.route("/")
+@allow(SIGNED_IN)
+def index():
+    try:
+        filters = experiment_service.ListFilters.from_args(request.args)
+        page, per_page = page_args(request.args, current_app.config["PER_PAGE"], current_app.config["MAX_PER_PAGE"])
+    except InvalidInput:
+        abort(400)
+    pagination = db.paginate(experiment_service.list_query(current_user, filters), page=page, per_page=per_page,
+                             error_out=False)
+    return render_template(
+        "experiments/index.html", pagination=pagination, filters=filters,
+        counts=experiment_service.status_counts(current_user),
+        may_create=current_user.role in (Role.MUNICIPALITY, *STAFF),
+        next_of=experiment_service.NEXT,
+        blockers_of=experiment_service.blockers,
+    )
+
+
+def _source_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        abort(400)
+    return int(value)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(Role.MUNICIPALITY, *STAFF)
+def create():
+    form = ExperimentForm()
+    if form.is_submitted():
+        source = {"suggestion_id": form._int_or_none(form.suggestion_id.data),
+                  "buyer_group_id": form._int_or_none(form.buyer_group_id.data)}
+    else:
+        source = {"suggestion_id": _source_arg("suggestion"), "challenge_id": _source_arg("challenge"),
+                  "buyer_group_id": _source_arg("buyer_group")}
+    try:
+        start = experiment_service.prefill(current_user, **source)
+    except DomainError as exc:
+        _reraise_access(exc)
+        flash(exc.message, "error")
+        start = experiment_service.Prefill()
+    challenges = experiment_service.challenge_choices(current_user, start.buyer_group)
+    form.challenge.choices = [("", _("Choose a challenge"))] + [
+        (c.id, f"{c.title} \u00b7 {c.organisation.name} \u00b7 {c.status.label}") for c in challenges]
+    form.set_choices(experiment_service.startup_choices(), experiment_service.municipality_choices())
+    if not form.is_submitted():
+        form.title.data = start.title
+        form.challenge.data = start.challenge_id or (challenges[0].id if len(challenges) == 1 else None)
+        form.startups.data = start.startup_ids
+        form.municipalities.data = start.municipality_ids
+        form.suggestion_id.data = str(start.suggestion.id) if start.suggestion else ""
+        form.buyer_group_id.data = str(start.buyer_group.id) if start.buyer_group else ""
+    if form.validate_on_submit():
+        try:
+            experiment = experiment_service.create(current_user, form.to_data())
+        except DomainError as exc:
+            db.session.rollback()
+            _reraise_access(exc)
+            if not apply_domain_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(_("The experiment is opened. Plan it, agree on the terms and add its KPIs."), "success")
+            return redirect(_detail_url(experiment.id))
+    return render_template("experiments/form.html", form=form, experiment=None, start=start,
+                           has_challenges=bool(challenges))
+
+
+# ---- one experiment ------------------------------------------------------------------------
+
+@bp.route("/<int:experiment_id>")
+@allow(SIGNED_IN)
+def detail(experiment_id: int):
+    return _show_detail(experiment_service.get_readable(current_user, experiment_id))
+
+
+@bp.route("/<int:experiment_id>/edit", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def edit(experiment_id: int):
+    experiment = experiment_service.get_manageable(current_user, experiment_id)
+    if experiment.status in experiment_service.FINAL:
+        flash(_("This experiment is closed; its plan can no longer be changed."), "error")
+        return redirect(_detail_url(experiment_id))
+    form = PlanForm.for_experiment(experiment)
+    form.set_choices(experiment_service.startup_choices(), experiment_service.municipality_choices())
+    if form.validate_on_submit():
+        try:
+            experiment_service.update_plan(current_user, experiment_id, form.to_data())
+        except DomainError as exc:
+            db.session.rollback()
+            _reraise_access(exc)
+            if not apply_domain_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(_("Your changes are saved."), "success")
+            return redirect(_detail_url(experiment_id))
+    return render_template("experiments/form.html", form=form, experiment=experiment, start=None,
+                           has_challenges=True)
+
+
+@bp.route("/<int:experiment_id>/status", methods=["POST"])
+@allow(SIGNED_IN)
+def change_status(experiment_id: int):
+    experiment = experiment_service.get_manageable(current_user, experiment_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        result = experiment_service.change_status(current_user, experiment_id, form.target.data, form.reason.data)
+    except DomainError as exc:
+        db.session.rollback()
+        _reraise_access(exc)
+        if exc.field == "reason":
+            form.reason.errors = [exc.message]
+            return _show_detail(experiment, stop_form=form)
+        flash(exc.message, "error")
+        return redirect(_detail_url(experiment_id, "status"))
+    if result.challenge_changed:
+        suggestion_service.after_challenge_change(result.experiment.challenge)
+    flash(str(STATUS_MESSAGES[ExperimentStatus(form.target.data)]), "success")
+    return redirect(_detail_url(experiment_id, "status"))
+
+
+@bp.route("/<int:experiment_id>/decision", methods=["POST"])
+@allow(SIGNED_IN)
+def decide(experiment_id: int):
+    experiment = experiment_service.get_manageable(current_user, experiment_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            experiment_service.record_decision(current_user, experiment_id, form.decision.data, form.note.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _reraise_access(exc)
+            if not apply_domain_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(_("The decision is recorded and the other parties are told."), "success")
+            return redirect(_detail_url(experiment_id, "decision"))
+    return _show_detail(experiment, decision_form=form)
+
+
+@bp.route("/<int:experiment_id>/procurement", methods=["POST"])
+@allow(SIGNED_IN)
+def procurement(experiment_id: int):
+    experiment = experiment_service.get_manageable(current_user, experiment_id)
+    form = ProcurementForm()
+    if form.validate_on_submit():
+        try:
+            experiment_service.update_procurement(current_user, experiment_id, form.to_data())
+        except DomainError as exc:
+            db.session.rollback()
+            _reraise_access(exc)
+            if not apply_domain_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(_("The follow-up procurement is saved."), "success")
+            return redirect(_detail_url(experiment_id, "procurement"))
+    return _show_detail(experiment, procurement_form=form)
+
+
+@bp.route("/<int:experiment_id>/kpis", methods=["POST"])
+@allow(SIGNED_IN)
+def add_kpi(experiment_id: int):
+    experiment = experiment_service.get_manageable(current_user, experiment_id)
+    form = KpiForm()
+    if form.validate_on_submit():
+        try:
+            experiment_service.add_kpi(current_user, experiment_id, form.to_data())
+        except DomainError as exc:
+            db.session.rollback()
+            _reraise_access(exc)
+            if not apply_domain_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(_("The KPI is added."), "success")
+            return redirect(_detail_url(experiment_id, "kpis"))
+    return _show_detail(experiment, kpi_form=form)
+
+
+@bp.route("/<int:experiment_id>/kpis/<int:kpi_id>/edit", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def edit_kpi(experiment_id: int, kpi_id: int):
+    experiment, kpi = experiment_service.get_kpi(current_user, experiment_id, kpi_id, manage=True)
+    if experiment.status in experiment_service.FINAL:
+        flash(_("This experiment is closed; its KPIs can no longer be changed."), "error")
+        return redirect(_detail_url(experiment_id, "kpis"))
+    form = KpiForm.for_kpi(kpi)
+    if form.validate_on_submit():
+        try:
+            experiment_service.update_kpi(current_user, experiment_id, kpi_id, form.to_data())
+        except DomainError as exc:
+            db.session.rollback()
+            _reraise_access(exc)
+            if not apply_domain_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(_("The KPI is saved."), "success")
+            return redirect(_detail_url(experiment_id, f"kpi-{kpi_id}"))
+    return render_template("experiments/kpi_form.html", form=form, experiment=experiment, kpi=kpi)
+
+
+@bp.route("/<int:experiment_id>/kpis/<int:kpi_id>/delete", methods=["POST"])
+@allow(SIGNED_IN)
+def delete_kpi(experiment_id: int, kpi_id: int):
+    experiment_service.get_kpi(current_user, experiment_id, kpi_id, manage=True)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        experiment_service.delete_kpi(current_user, experiment_id, kpi_id)
+    except DomainError as exc:
+        db.session.rollback()
+        _reraise_access(exc)
+        flash(exc.message, "error")
+    else:
+        flash(_("The KPI is removed."), "success")
+    return redirect(_detail_url(experiment_id, "kpis"))
+
+
+@bp.route("/<int:experiment_id>/measurements", methods=["POST"])
+@allow(SIGNED_IN)
+def add_measurement(experiment_id: int):
+    experiment = experiment_service.get_readable(current_user, experiment_id)
+    form = MeasurementForm(kpis=experiment.kpis)
+    if form.validate_on_submit():
+        try:
+            experiment_service.add_measurement(current_user, experiment_id, form.kpi.data, form.measured_on.data,
+                                               form.value.data, form.note.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _reraise_access(exc)
+            if not apply_domain_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(_("The measurement is recorded."), "success")
+            return redirect(_detail_url(experiment_id, f"kpi-{form.kpi.data}"))
+    return _show_detail(experiment, measurement_form=form)
+
+
+@bp.route("/<int:experiment_id>/measurements/<int:measurement_id>/delete", methods=["POST"])
+@allow(SIGNED_IN)
+def delete_measurement(experiment_id: int, measurement_id: int):
+    experiment_service.get_readable(current_user, experiment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        experiment_service.delete_measurement(current_user, experiment_id, measurement_id)
+    except DomainError as exc:
+        db.session.rollback()
+        _reraise_access(exc)
+        flash(exc.message, "error")
+    else:
+        flash(_("The measurement is removed."), "success")
+    return redirect(_detail_url(experiment_id, "kpis"))
+
+
+@bp.route("/<int:experiment_id>/notes", methods=["POST"])
+@allow(SIGNED_IN)
+def add_note(experiment_id: int):
+    experiment = experiment_service.get_readable(current_user, experiment_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            experiment_service.add_note(current_user, experiment_id, form.text.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _reraise_access(exc)
+            if not apply_domain_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(_("The note is added to the timeline."), "success")
+            return redirect(_detail_url(experiment_id, "timeline"))
+    return _show_detail(experiment, note_form=form)
