@@ -99,6 +99,29 @@ def _municipality_org(nis: str) -> Organisation:
     return org
 
 
+DEMO_QUESTIONS = [
+    ("ip_and_contracts", "Wie is eigenaar van de gegevens en de software na een pilootproject?",
+     "We willen met een start-up een pilootproject van zes maanden opzetten rond slimme schoolstraten. "
+     "Wie wordt eigenaar van de verzamelde verkeersgegevens en van de software die tijdens de pilot wordt "
+     "aangepast? Wat moeten we in de pilootovereenkomst opnemen over intellectuele eigendom en het "
+     "verwijderen van de camera's na afloop?"),
+    ("procedures", "Mogen we na een geslaagde pilot rechtstreeks gunnen aan dezelfde start-up?",
+     "Als het experiment slaagt, willen we de oplossing in de hele stad uitrollen. Kunnen we de opdracht dan "
+     "rechtstreeks aan dezelfde start-up gunnen, of moeten we een nieuwe procedure starten? Welke procedure "
+     "had we beter van bij het begin gekozen?"),
+]
+
+
+def _demo_questions(asker: User) -> None:
+    """Two open questions of the demo municipality for the expert pool (no notifications)."""
+    from proeftuin.models import ExpertQuestion
+
+    for area, title, question in DEMO_QUESTIONS:
+        db.session.add(ExpertQuestion(organisation_id=asker.organisation_id, asked_by_id=asker.id, area=area,
+                                      title=title, question=question, language=Language.NL))
+    db.session.commit()
+
+
 def load_demo(today: date | None = None) -> dict[str, int]:
     """Load the demo organisations, challenges, profiles and log-ins (skipped if present)."""
     if demo_loaded():
@@ -207,6 +230,7 @@ def load_demo(today: date | None = None) -> dict[str, int]:
     from proeftuin.services.experts import load_demo_experts
 
     load_demo_experts()
+    _demo_questions(users[0])
     logger.info("demo loaded: %d challenges, %d profiles", len(challenges), len(profiles))
     return {
         "challenges": len(challenges),
