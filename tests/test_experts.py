@@ -354,7 +354,8 @@ def test_publish_an_anonymised_copy_that_staff_can_correct(app, world):
     fields += "".join(re.findall(r'<input[^>]*name="title"[^>]*value="([^"]*)"', form))
     for term in IDENTIFYING:
         assert term not in fields, term
-    assert "[municipality]" in fields and "[e-mail address]" in fields and "[phone number]" in fields
+    # The placeholders are written in the question's language (Dutch here).
+    assert "[gemeente]" in fields and "[e-mailadres]" in fields and "[telefoonnummer]" in fields
     assert "17/06/2016" in fields  # a date is not a phone number
     assert "pilootovereenkomst" in fields
 

@@ -108,7 +108,8 @@ def test_cli_checks_the_route_file(app, tmp_path):
 
 def _recommend(app, **answers):
     values = {"market": "exists", "rnd": "no", "value_eur": 500_000, "months": 9, "pilot": False, **answers}
-    with app.test_request_context():
+    # English, so the reasons can be read in the assertions below.
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         return guidance.recommend(guidance.Answers(**values), guidance.load_routes())
 
 

@@ -110,12 +110,15 @@ def build_charts(data: service.Dashboard) -> dict[str, Markup]:
         [charts.Datum(s.label, s.pairs, f"{format_decimal(s.pairs)} · {percent(s.of_first)}") for s in data.funnel],
         empty_text=no_data,
     )
+    def band_summary(band) -> str:
+        return _("%(rate)s, %(accepted)s of %(decided)s", rate=percent(band.rate), accepted=band.accepted,
+                 decided=band.decided)
+
     bands = data.bands if any(b.total for b in data.bands) else []
     result["acceptance"] = charts.bar_chart(
         "chart-acceptance", _("Acceptance rate by score band"),
         _("Accepted out of accepted and rejected suggestions, per score band. %(items)s.",
-          items=_listing([(b.label, _("%(rate)s, %(accepted)s of %(decided)s", rate=percent(b.rate),
-                                      accepted=b.accepted, decided=b.decided)) for b in bands]))
+          items=_listing([(b.label, band_summary(b)) for b in bands]))
         if bands else no_data,
         [charts.Datum(b.label, 100 * (b.rate or 0),
                       f"{percent(b.rate)} ({b.accepted}/{b.decided})" if b.decided else _("none decided"))

@@ -61,7 +61,7 @@ class QuestionForm(FlaskForm):
         _l("Your question"),
         validators=[DataRequired(), Length(min=20, max=10000)],
         description=_l("The situation, what you want to do and what you are unsure about. Only the support "
-                       "point and its experts read this; it is never published without your names."),
+                       "point and its experts read this; it is never published with your names."),
     )
     area = SelectField(_l("Area"), choices=[])
     challenge_id = SelectField(_l("About one of your challenges (optional)"), choices=[])

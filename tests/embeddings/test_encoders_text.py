@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from embeddings.encoders import DEFAULT_ENGINE, Encoder, HashingEncoder, get_encoder
+from embeddings.encoders import DEFAULT_ENGINE, Encoder, HashingEncoder, SentenceTransformerEncoder, get_encoder
 from embeddings.text import content_hash, passages
 
 
@@ -52,3 +53,19 @@ def test_content_hash_ignores_whitespace_only():
     assert content_hash("a  b\n c") == content_hash(" a b c ")
     assert content_hash("a b c") != content_hash("a b d")
     assert len(content_hash("x")) == 64
+
+
+def test_bundled_minilm_loads_offline():
+    encoder = get_encoder("all-minilm-l6-v2")
+    assert encoder.id == "all-minilm-l6-v2@gt-0.1.0"
+    vectors = encoder.encode(["smart traffic lights", "intelligent traffic signals", "a recipe for soup"])
+    assert vectors.shape == (3, 384) and encoder.dim == 384
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_unknown_model_is_not_downloaded_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    encoder = SentenceTransformerEncoder("proeftuin-test/no-such-model")
+    with pytest.raises(OSError):
+        encoder.encode(["x"])

@@ -337,11 +337,14 @@ def test_concurrent_searches_while_another_thread_mutates(layout: dict, rng: np.
     stop = threading.Event()
     errors: list[BaseException] = []
     searches = [0] * 4
+    ready = threading.Barrier(5)
 
     def searcher(slot: int) -> None:
         local = np.random.default_rng(slot)
         try:
-            while not stop.is_set():
+            ready.wait(timeout=30)
+            while True:  # at least one search each, then until the mutator is done
+                finished = stop.is_set()
                 with removed_lock:
                     gone_before = frozenset(removed)  # removals completed before this search starts
                 rows = local.integers(0, 400, 8)
@@ -349,13 +352,16 @@ def test_concurrent_searches_while_another_thread_mutates(layout: dict, rng: np.
                     returned = {h.id for h in hits}
                     assert not returned & gone_before, f"removed ids returned: {returned & gone_before}"
                 searches[slot] += 1
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+                if finished:
+                    break
+        except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
     def mutator() -> None:
         local = np.random.default_rng(99)
         order = local.permutation(400)
         try:
+            ready.wait(timeout=30)
             for step in range(40):
                 index.add(np.arange(5) + 10_000 + 5 * step, unit(local, 5))
                 index.add([int(order[399 - step])], unit(local, 1))  # an upsert of a base id kept live
@@ -363,7 +369,7 @@ def test_concurrent_searches_while_another_thread_mutates(layout: dict, rng: np.
                 assert index.remove(batch) == 5
                 with removed_lock:
                     removed.update(batch.tolist())
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             stop.set()
