@@ -38,6 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself
     started = time.perf_counter()
     dev = Path(args.data) / "dev"
     sets = {name: judged_only(load_set(str(dev / "corpus.jsonl"), str(dev / f"queries_{name}.jsonl"),

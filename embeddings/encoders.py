@@ -125,7 +125,7 @@ class SentenceTransformerEncoder:
         self.path = path or name
         self.threads = threads or available_threads()
         self.batch_size = batch_size
-        self.id = f"{name}@{version or 'sentence-transformers-' + _version('sentence-transformers')}"
+        self.id = f"{name}@{version or _folder_version(self.path)}"
         self._model: Any = None
         self._dim: int | None = None
         self._lock = threading.Lock()
@@ -171,6 +171,20 @@ class SentenceTransformerEncoder:
         vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                normalize_embeddings=True, show_progress_bar=False, prompt_name=prompt_name)
         return _normalise_rows(vectors)
+
+
+def _folder_version(path: str) -> str:
+    """A version for a model: a digest of a local folder's files (names, sizes, times), else the library's."""
+    library = f"sentence-transformers-{_version('sentence-transformers')}"
+    if not os.path.isdir(path):
+        return library
+    digest = hashlib.sha256()
+    for root, _dirs, files in sorted(os.walk(path)):
+        for name in sorted(files):
+            stat = os.stat(os.path.join(root, name))
+            digest.update(f"{os.path.relpath(os.path.join(root, name), path)}:{stat.st_size}:{stat.st_mtime_ns}\n"
+                          .encode())
+    return f"{library}-{digest.hexdigest()[:12]}"
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -240,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself
     if argv and argv[0] == "xling":
         parser = argparse.ArgumentParser(prog="python -m embeddings.evaluate xling")
         parser.add_argument("--dir", required=True, help="folder with the Tatoeba and FLORES files")

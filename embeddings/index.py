@@ -55,10 +55,10 @@ __all__ = [
 
 # Measured with bench/index_bench.py (dim 512, clustered synthetic vectors, 2 cores, k=10, one query at
 # a time; bench/results/index.json). See the VectorIndex docstring for the figures behind them.
-DEFAULT_APPROXIMATE_ABOVE = 50_000
-DEFAULT_EF_SEARCH = 64
+DEFAULT_APPROXIMATE_ABOVE = 10_000
+DEFAULT_EF_SEARCH = 128
 DEFAULT_HNSW_M = 32
-DEFAULT_EF_CONSTRUCTION = 40
+DEFAULT_EF_CONSTRUCTION = 80
 DEFAULT_MAX_DELETED_FRACTION = 0.25
 
 _MAGIC = b"PTVIDX\x00\x01"  # file start: format 1

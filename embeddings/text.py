@@ -8,8 +8,8 @@ import unicodedata
 
 logger = logging.getLogger(__name__)
 
-#: Most words in one passage. Chosen on dev (see bench/README notes): whole abstracts of ~270 words
-#: encode worse with USE than sentence groups of up to this size, pooled by max.
+#: Most words in one passage. Passages explain matches (which sentences matched); ranking uses the
+#: whole text, which matched better on dev than passages pooled by max or mean (`ranking.RankingParams`).
 MAX_WORDS = 100
 
 # A sentence ends at . ! or ? followed by space and an upper-case letter, digit, quote or bullet

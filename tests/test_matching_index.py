@@ -35,7 +35,7 @@ def assert_index_equals_database() -> None:
     for kind in matching.KINDS:
         assert state.ids(kind) == expected[kind], kind
         assert len(state.rankers[kind]) == len(expected[kind])
-    engine_id = matching.encoder().id
+    engine_id = matching.engine_key()
     for row in db.session.scalars(sa.select(Embedding).where(Embedding.vectors.is_not(None))):
         obj = db.session.get(matching.model_of(row.object_type), row.object_id)
         assert row.engine_id == engine_id
@@ -147,10 +147,10 @@ def test_only_changed_texts_are_encoded_and_a_new_engine_re_encodes(app, world):
         challenge.summary = "A different summary now"
         db.session.commit()
         assert matching.rebuild().encoded == 1
-        old_engine = matching.encoder().id
+        old_engine = matching.engine_key()
     app.config["EMBEDDING_MODEL"] = "all-minilm-l6-v2"  # the other bundled model
     with app.app_context():
-        assert matching.encoder().id != old_engine
+        assert matching.engine_key() != old_engine
         assert matching.rebuild().encoded == 4
         assert matching.status().other_engines == {old_engine: 4}
 
@@ -191,6 +191,6 @@ def test_two_processes_see_one_change(make_app, tmp_path):
 def test_search_responses_name_the_index_version(app, world):
     with app.app_context():
         matching.rebuild()
-        version = matching.current_version(matching.encoder().id)
+        version = matching.current_version(matching.engine_key())
     response = app.test_client().get("/startups/?describe=traffic+sensors")
     assert response.headers["X-Index-Version"] == str(version)

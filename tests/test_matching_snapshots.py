@@ -33,7 +33,7 @@ def change_a_profile(world) -> None:
 def test_snapshot_is_used_and_followed_by_newer_rows(app, world):
     with app.app_context():
         matching.rebuild()
-        index_path, meta_path = snapshots.paths(PROFILE, matching.encoder().id)
+        index_path, meta_path = snapshots.paths(PROFILE, matching.engine_key())
         assert index_path.exists() and json.loads(meta_path.read_text())["count"] == 2
         change_a_profile(world)
         state = fresh_process(app)
@@ -43,7 +43,7 @@ def test_snapshot_is_used_and_followed_by_newer_rows(app, world):
 def test_crash_before_the_swap_keeps_the_previous_snapshot(app, world, monkeypatch):
     with app.app_context():
         matching.rebuild()
-        index_path, _ = snapshots.paths(PROFILE, matching.encoder().id)
+        index_path, _ = snapshots.paths(PROFILE, matching.engine_key())
         before = index_path.read_bytes()
         change_a_profile(world)
 
@@ -52,7 +52,7 @@ def test_crash_before_the_swap_keeps_the_previous_snapshot(app, world, monkeypat
 
         monkeypatch.setattr("embeddings.index.os.replace", crash)
         with pytest.raises(OSError):
-            matching.write_snapshots(matching.encoder(), matching.current_version(matching.encoder().id))
+            matching.write_snapshots(matching.encoder(), matching.current_version(matching.engine_key()))
         monkeypatch.undo()
         assert index_path.read_bytes() == before
         assert [p for p in os.listdir(index_path.parent) if p.endswith(".tmp")] == []
@@ -70,7 +70,7 @@ def test_crash_between_index_and_version_note_is_harmless(app, world, monkeypatc
 
         monkeypatch.setattr(snapshots, "_write_json", crash)
         with pytest.raises(OSError):
-            matching.write_snapshots(matching.encoder(), matching.current_version(matching.encoder().id))
+            matching.write_snapshots(matching.encoder(), matching.current_version(matching.engine_key()))
         monkeypatch.undo()
         state = fresh_process(app)
         assert state.vectors[PROFILE].ids() == expected_profiles()
@@ -80,7 +80,7 @@ def test_crash_between_index_and_version_note_is_harmless(app, world, monkeypatc
 def test_bad_snapshot_is_rebuilt_and_pages_still_render(app, world, damage):
     with app.app_context():
         matching.rebuild()
-        index_path, meta_path = snapshots.paths(PROFILE, matching.encoder().id)
+        index_path, meta_path = snapshots.paths(PROFILE, matching.engine_key())
         if damage == "truncate":
             index_path.write_bytes(index_path.read_bytes()[:100])
         elif damage == "garbage":

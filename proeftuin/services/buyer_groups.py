@@ -489,7 +489,7 @@ def _clean_name(name: str) -> str:
 def _reasons_for(challenges: Sequence[Challenge]) -> dict:
     try:
         pairs, mean, lowest = pair_reasons(challenges)
-        return _reasons_json(mean, lowest, _shared_themes(challenges), pairs, matching.encoder().id)
+        return _reasons_json(mean, lowest, _shared_themes(challenges), pairs, matching.engine_key())
     except Exception:  # the group is the facilitator's decision; the reasons are a help
         logger.exception("could not compute the reasons of a buyer group")
         return {"themes": [t.value for t in _shared_themes(challenges)], "pairs": []}
@@ -579,7 +579,7 @@ def store_proposals(actor: User | None = None, threshold: float = THRESHOLD) -> 
             continue
         group = BuyerGroup(
             name=cluster.suggested_name(), status=BuyerGroupStatus.PROPOSED,
-            reasons=cluster.reasons(matching.encoder().id), created_by_id=actor.id if actor else None,
+            reasons=cluster.reasons(matching.engine_key()), created_by_id=actor.id if actor else None,
             members=[BuyerGroupMember(challenge_id=c.id) for c in cluster.challenges],
         )
         db.session.add(group)

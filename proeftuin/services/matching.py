@@ -53,6 +53,16 @@ def encoder() -> Encoder:
     return get_encoder(engine_name())
 
 
+def engine_key(engine: Encoder | None = None) -> str:
+    """The key vectors are stored under: encoder id plus the ranker's vector layout.
+
+    A new model or a new layout gives a new key, so stored vectors are encoded again rather than
+    misread.
+    """
+    engine = engine or encoder()
+    return HybridRanker(engine).engine_id
+
+
 def model_of(kind: str) -> type[Challenge] | type[StartupProfile] | type[ExpertProfile]:
     return MODELS[kind]
 
@@ -145,7 +155,7 @@ def _apply_rows(state: ProcessIndex, rows: list[Embedding]) -> None:
 
 def _vector_index(kind: str, state: ProcessIndex, live: list[Embedding], version: int) -> VectorIndex:
     """The FAISS index for a kind: the snapshot plus the rows written after it, or a fresh build."""
-    engine_id = state.engine.id
+    engine_id = engine_key(state.engine)
     expected = {r.object_id for r in live}
     snapshot = snapshots.load(kind, engine_id, version)
     if snapshot is not None:
@@ -181,7 +191,7 @@ def _live_rows(engine_id: str, kind: str) -> list[Embedding]:
 
 
 def _full_load(state: ProcessIndex, version: int) -> None:
-    engine_id = state.engine.id
+    engine_id = engine_key(state.engine)
     for kind in KINDS:
         rows = _live_rows(engine_id, kind)
         objects = _load_texts(kind, [r.object_id for r in rows])
@@ -200,7 +210,7 @@ def current(app: Flask | None = None) -> ProcessIndex:
     """This process's index, first brought up to the database's version (the watermark)."""
     app = app or current_app._get_current_object()
     state = _state(app)
-    version = current_version(state.engine.id)
+    version = current_version(engine_key(state.engine))
     if has_request_context():
         g.index_version = version
     if version == state.seen:
@@ -211,12 +221,12 @@ def current(app: Flask | None = None) -> ProcessIndex:
         elif version > state.seen:
             rows = db.session.scalars(
                 sa.select(Embedding)
-                .where(Embedding.engine_id == state.engine.id, Embedding.seq > state.seen)
+                .where(Embedding.engine_id == engine_key(state.engine), Embedding.seq > state.seen)
                 .order_by(Embedding.seq)
             ).all()
             _apply_rows(state, rows)
         state.seen = version
-    logger.info("index %s at version %d", state.engine.id, version)
+    logger.info("index %s at version %d", engine_key(state.engine), version)
     return state
 
 
@@ -257,14 +267,14 @@ def sync_object(obj: Challenge | StartupProfile) -> bool:
     Encodes only when the text changed (content hash) or the engine has no vectors for it.
     """
     engine = encoder()
-    if not needs_encoding(obj, engine.id):
+    if not needs_encoding(obj, engine_key(engine)):
         return False
     kind = kind_of(obj)
     if not indexable(obj):
-        _store(kind, obj.id, engine.id, content_hash(text_of(obj)), None)
+        _store(kind, obj.id, engine_key(engine), content_hash(text_of(obj)), None)
     else:
         ranker = HybridRanker(engine)
-        _store(kind, obj.id, engine.id, content_hash(text_of(obj)), ranker.encode_document(document_of(obj)))
+        _store(kind, obj.id, engine_key(engine), content_hash(text_of(obj)), ranker.encode_document(document_of(obj)))
     db.session.commit()
     return True
 
@@ -281,7 +291,7 @@ def sync_after_change(obj: Challenge | StartupProfile) -> None:
 def forget(kind: str, object_id: int) -> None:
     """Tombstone an object that was deleted, so every process drops it at its next check."""
     engine = encoder()
-    _store(kind, object_id, engine.id, "", None)
+    _store(kind, object_id, engine_key(engine), "", None)
     db.session.commit()
 
 
@@ -310,39 +320,40 @@ def rebuild(progress: Callable[[Iterable], Iterable] | None = None, batch: int =
     ranker = HybridRanker(engine)
     iterable = progress(objects) if progress else objects
     for n, obj in enumerate(iterable, start=1):
-        if not needs_encoding(obj, engine.id):
+        if not needs_encoding(obj, engine_key(engine)):
             unchanged += 1
         elif indexable(obj):
             vectors = ranker.encode_document(document_of(obj))
-            _store(kind_of(obj), obj.id, engine.id, content_hash(text_of(obj)), vectors)
+            _store(kind_of(obj), obj.id, engine_key(engine), content_hash(text_of(obj)), vectors)
             encoded += 1
         else:
-            _store(kind_of(obj), obj.id, engine.id, content_hash(text_of(obj)), None)
+            _store(kind_of(obj), obj.id, engine_key(engine), content_hash(text_of(obj)), None)
             removed += 1
         if n % batch == 0:
             db.session.commit()
     orphans = db.session.scalars(
-        sa.select(Embedding).where(Embedding.engine_id == engine.id, Embedding.vectors.is_not(None))
+        sa.select(Embedding).where(Embedding.engine_id == engine_key(engine), Embedding.vectors.is_not(None))
     ).all()
     for row in orphans:
         if (row.object_type, row.object_id) not in live:
-            _store(row.object_type, row.object_id, engine.id, row.content_hash, None)
+            _store(row.object_type, row.object_id, engine_key(engine), row.content_hash, None)
             removed += 1
-    state = db.session.get(IndexState, engine.id)
+    state = db.session.get(IndexState, engine_key(engine))
     if state is None:
-        state = IndexState(engine_id=engine.id, version=0)
+        state = IndexState(engine_id=engine_key(engine), version=0)
         db.session.add(state)
     state.rebuilt_at = datetime.now(UTC)
     db.session.commit()
-    version = current_version(engine.id)
+    version = current_version(engine_key(engine))
     write_snapshots(engine, version)
-    return RebuildReport(engine.id, encoded, removed, unchanged, version)
+    return RebuildReport(engine_key(engine), encoded, removed, unchanged, version)
 
 
 def write_snapshots(engine: Encoder, version: int) -> None:
     """Save each kind's FAISS index for the processes that start next (CLI, after a rebuild)."""
+    key = engine_key(engine)
     for kind in KINDS:
-        snapshots.save(kind, engine.id, build_vector_index(_live_rows(engine.id, kind), engine.dim), version)
+        snapshots.save(kind, key, build_vector_index(_live_rows(key, kind), engine.dim), version)
 
 
 @dataclass
@@ -363,18 +374,18 @@ def status() -> IndexStatus:
         objs = list(db.session.scalars(sa.select(model)))
         indexed[kind] = db.session.scalar(
             sa.select(sa.func.count()).select_from(Embedding).where(
-                Embedding.engine_id == engine.id, Embedding.object_type == kind, Embedding.vectors.is_not(None)
+                Embedding.engine_id == engine_key(engine), Embedding.object_type == kind, Embedding.vectors.is_not(None)
             )
         )
-        stale[kind] = sum(1 for o in objs if needs_encoding(o, engine.id))
+        stale[kind] = sum(1 for o in objs if needs_encoding(o, engine_key(engine)))
     others = dict(
         db.session.execute(
             sa.select(Embedding.engine_id, sa.func.count())
-            .where(Embedding.engine_id != engine.id, Embedding.vectors.is_not(None))
+            .where(Embedding.engine_id != engine_key(engine), Embedding.vectors.is_not(None))
             .group_by(Embedding.engine_id)
         ).all()
     )
-    return IndexStatus(engine.id, current_version(engine.id), indexed, stale, others)
+    return IndexStatus(engine_key(engine), current_version(engine_key(engine)), indexed, stale, others)
 
 
 # ---- ranking -------------------------------------------------------------------------------

@@ -157,7 +157,7 @@ def refresh_suggestions(challenge: Challenge, k: int = SUGGESTIONS_PER_CHALLENGE
     """
     if challenge.status != ChallengeStatus.PUBLISHED:
         return 0
-    engine_id = matching.encoder().id
+    engine_id = matching.engine_key()
     challenge_hash = content_hash(challenge_text(challenge))
     existing = {s.profile_id: s for s in db.session.scalars(
         sa.select(MatchSuggestion).where(MatchSuggestion.challenge_id == challenge.id))}
