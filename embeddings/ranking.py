@@ -312,9 +312,19 @@ class HybridRanker:
 
     # ---- scoring -----------------------------------------------------------------------
 
-    def _dense(self, query_vectors: np.ndarray) -> np.ndarray:
-        """Cosine of every document with the query, shape (n_docs,), pooled as `doc_pooling` says."""
+    def _dense(self, query_vectors: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of every document with the query, shape (n_docs,), pooled as `doc_pooling` says.
+
+        With a mask covering a small share of the documents (candidates proposed by the FAISS index
+        at large sizes), only those rows are multiplied; the others are left at 0 and are outside the
+        mask anyway.
+        """
         if self.params.doc_pooling == "whole":
+            if mask is not None and 4 * int(mask.sum()) < len(mask):
+                out = np.zeros(len(mask), dtype=np.float32)
+                rows = np.flatnonzero(mask)
+                out[rows] = self._whole[rows] @ query_vectors[0]
+                return out
             return self._whole @ query_vectors[0]
         sims = self._passage_rows(query_vectors) @ self._passages.T
         if self.params.doc_pooling == "mean":
@@ -363,7 +373,7 @@ class HybridRanker:
             return np.where(mask, parts["lexical"], -np.inf), parts
         if query_vectors is None:
             query_vectors = self.encode_query(query)
-        dense = self._dense(np.atleast_2d(np.asarray(query_vectors, dtype=np.float32)))
+        dense = self._dense(np.atleast_2d(np.asarray(query_vectors, dtype=np.float32)), mask)
         parts["dense"] = dense
         if method == "dense":
             return np.where(mask, dense, -np.inf), parts
@@ -420,7 +430,7 @@ class HybridRanker:
             return results
 
     def explain(self, query: str, doc_id: int, language: str = "en", top: int = 3, *,
-                query_vectors: np.ndarray | None = None) -> Explanation:
+                query_vectors: np.ndarray | None = None, with_parts: bool = True) -> Explanation:
         """Why `doc_id` matches `query`: the best passage pairs, shared terms and score parts.
 
         Args:
@@ -429,10 +439,13 @@ class HybridRanker:
             language: the query's language.
             top: how many passage pairs at most.
             query_vectors: the query's vectors if already known (as for `rank`).
+            with_parts: also score the document against all documents for `parts`; callers that
+                already hold the parts from `rank` pass False (it saves a full scoring pass).
 
         Returns:
             The explanation; passage pairs best first, each query and document passage used once.
-            `parts` are the document's hybrid score parts against all documents.
+            `parts` are the document's hybrid score parts against all documents (empty without
+            `with_parts`).
         """
         with self._lock:
             self._refresh_dense()
@@ -444,10 +457,12 @@ class HybridRanker:
                                 self._passage_rows(query_vectors),
                                 self._passage_texts(doc.text, len(self._passage_rows(self._vectors[doc_id]))),
                                 self._passage_rows(self._vectors[doc_id]), top)
-            mask = np.ones(len(self._ids), dtype=bool)
-            _, parts = self._score(query, language, "hybrid", mask, query_vectors)
-            position = self._positions[doc_id]
-            detail = {name: float(values[position]) for name, values in parts.items()}
+            detail: dict[str, float] = {}
+            if with_parts:
+                mask = np.ones(len(self._ids), dtype=bool)
+                _, parts = self._score(query, language, "hybrid", mask, query_vectors)
+                position = self._positions[doc_id]
+                detail = {name: float(values[position]) for name, values in parts.items()}
             terms = key_terms(query, doc.text, language, doc.language, idf=_IdfLookup(self._lexical, doc.language))
             return Explanation(passage_pairs=pairs, shared_terms=terms, parts=detail)
 

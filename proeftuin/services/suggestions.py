@@ -88,7 +88,7 @@ def _structured(challenge: Challenge, profile: StartupProfile, today: date) -> t
 
 
 def _combine(ranked, explain_query: str, explain_language: str, kind: str, pair_of, today: date,
-             explain: bool = True) -> list[Suggestion]:
+             explain: bool = True, query_vectors=None) -> list[Suggestion]:
     state = matching.current()
     out = []
     for item in ranked:
@@ -102,7 +102,8 @@ def _combine(ranked, explain_query: str, explain_language: str, kind: str, pair_
         suggestion = Suggestion(target=target, score=float(item.score) + sum(structured.values()), parts=parts,
                                 reasons=reasons)
         if explain:
-            explanation = state.rankers[kind].explain(explain_query, item.id, explain_language)
+            explanation = state.rankers[kind].explain(explain_query, item.id, explain_language,
+                                                      query_vectors=query_vectors, with_parts=False)
             suggestion.passages = list(explanation.passage_pairs)
             suggestion.terms = list(explanation.shared_terms)
         out.append(suggestion)
@@ -143,9 +144,9 @@ def startups_for_challenge(challenge: Challenge, filters: ProfileFilter | None =
     allowed = _profile_ids(filters or ProfileFilter())
     text = challenge_text(challenge)
     language = challenge.language.value
-    ranked = matching.rank(PROFILE, text, language, allowed, k=k * 2,
-                           vectors=matching.query_vectors(challenge, state))
-    suggestions = _combine(ranked, text, language, PROFILE, lambda p: (challenge, p), today)
+    vectors = matching.query_vectors(challenge, state)
+    ranked = matching.rank(PROFILE, text, language, allowed, k=k * 2, vectors=vectors)
+    suggestions = _combine(ranked, text, language, PROFILE, lambda p: (challenge, p), today, query_vectors=vectors)
     return suggestions[:k]
 
 
@@ -233,9 +234,9 @@ def challenges_for_profile(profile: StartupProfile, k: int = 10, today: date | N
     state = matching.current()
     text = profile_text(profile)
     language = profile.language.value
-    ranked = matching.rank(CHALLENGE, text, language, open_challenge_ids(today), k=k * 2,
-                           vectors=matching.query_vectors(profile, state))
-    return _combine(ranked, text, language, CHALLENGE, lambda c: (c, profile), today)[:k]
+    vectors = matching.query_vectors(profile, state)
+    ranked = matching.rank(CHALLENGE, text, language, open_challenge_ids(today), k=k * 2, vectors=vectors)
+    return _combine(ranked, text, language, CHALLENGE, lambda c: (c, profile), today, query_vectors=vectors)[:k]
 
 
 # ---- "describe what you need" --------------------------------------------------------------
@@ -270,7 +271,7 @@ def _plain(ranked, kind: str, query: str, language: str) -> list[Suggestion]:
         target = db.session.get(matching.model_of(kind), item.id)
         if target is None:
             continue
-        explanation = state.rankers[kind].explain(query, item.id, language)
+        explanation = state.rankers[kind].explain(query, item.id, language, with_parts=False)
         parts = {"text": float(item.score), **{k: float(item.parts[k]) for k in SHOWN_TEXT_PARTS if k in item.parts}}
         out.append(Suggestion(target=target, score=float(item.score), parts=parts,
                               passages=list(explanation.passage_pairs), terms=list(explanation.shared_terms)))
