@@ -16,9 +16,9 @@ walked through the dead node, it is only never returned), and the index is rebui
 vectors once tombstones exceed ``max_deleted_fraction`` of the stored nodes. An upsert of an id in the
 approximate layout is a tombstone plus an add.
 
-Defaults (``DEFAULT_APPROXIMATE_ABOVE``, ``DEFAULT_EF_SEARCH``) come from ``python -m bench.index_bench``
-on the 2-core development machine; the figures are in their comments below and in
-``bench/results/index.json``.
+The defaults (``DEFAULT_APPROXIMATE_ABOVE``, ``DEFAULT_EF_SEARCH``, ``DEFAULT_EF_CONSTRUCTION``) come from
+``python -m bench.index_bench`` on the 2-core development machine; the ``VectorIndex`` docstring gives
+the figures and ``bench/results/index.json`` the whole run.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 # Measured with bench/index_bench.py (dim 512, clustered synthetic vectors, 2 cores, k=10, one query at
-# a time; bench/results/index.json). See the VectorIndex docstring for the figures behind them.
+# a time; bench/results/index.json). The VectorIndex docstring gives the figures behind each of them.
 DEFAULT_APPROXIMATE_ABOVE = 10_000
 DEFAULT_EF_SEARCH = 128
 DEFAULT_HNSW_M = 32
@@ -201,17 +201,25 @@ class VectorIndex:
     compaction rebuild of an approximate index that has shrunk to the threshold or below goes back to
     exact. Vectors are expected L2-normalised (``Encoder.encode`` guarantees it), so scores are cosines.
 
-    Defaults, measured by ``python -m bench.index_bench`` (dim 512, 2,000-cluster synthetic vectors,
-    2 cores, one query at a time, k=10):
+    Defaults, measured by ``python -m bench.index_bench`` (bench/results/index.json: dim 512, synthetic
+    vectors in 2,000 clusters, 2 shared cores, k=10, one query at a time, recall@10 against exact search):
 
-    - ``approximate_above=50_000``: exact search is perfect recall and its p99 stays small up to there
-      (about 8 ms at 50k, against about 16 ms at 100k where the design's 50 ms budget is still met but
-      the cost keeps growing linearly: about 160 ms at 1M). HNSW p99 is lower from a few thousand vectors
-      up, but under a millisecond or two of difference the exact answer is worth more than the speed; the
-      switch costs one HNSW build of the live set (about 20 s at 50k on 2 cores).
-    - ``ef_search=64``: the smallest ``efSearch`` with recall@10 >= 0.95 against exact search in the
-      sweep at 100k (HNSW32), with p99 about 1 ms.
-    - ``hnsw_m=32``, ``ef_construction=40``: FAISS' defaults; they met the recall goal at 1M.
+    - ``approximate_above=10_000``: the crossover. Up to 5k exact search is as fast as HNSW (p50 0.20 ms
+      against 0.25 ms) and exact; at 10k exact p99 first exceeds HNSW p99 (1.37 ms against 0.54 ms with
+      FAISS on 2 threads; 0.58 against 0.55 ms on one), and from there exact grows linearly while HNSW
+      stays near 1 ms: exact p50 on one thread is 1.6 ms at 20k, 6.5 ms at 50k, 9.1 ms at 100k and 66 ms
+      at 1M (p99 92 ms; 152 ms on 2 threads), HNSW p99 is 1.3 ms at 50k and 100k and 1.4 ms at 1M.
+      Crossing the threshold costs one HNSW build of the live set: 1.4 s at 10k, 11 s at 20k, 31 s at 50k.
+    - ``ef_search=128``: recall@10 1.000 at 100k and 0.9985 at 1M with p99 1.3 and 1.4 ms. At 1M,
+      ``efSearch=64`` gave 0.973 and 32 gave 0.856 (the smallest value meeting 0.95 is 64 at 1M, 16 at
+      100k); 128 is the smallest with a margin at every size measured, at about 1 ms.
+    - ``ef_construction=80``, ``hnsw_m=32``: with FAISS' default ``efConstruction=40`` (two runs of the
+      benchmark at 1M with ``--ef-construction 40``, not in index.json) the 1M graph reached only
+      recall@10 0.74-0.78 at ``efSearch=64``, 0.87 at 128 and 0.959 at 1024 (p99 30 ms); with
+      ``efConstruction=80`` it is 0.973 / 0.9985 at 64 / 128. The cost: the 1M build took 377 s on 2
+      cores (682 s when the machine was busier; 309-368 s with 40), inside the 15 minutes allowed.
+    - Memory: the serialised HNSW32 index is 2.33 GB at 1M (Flat: 2.06 GB), i.e. 4 bytes per dimension
+      plus about 270 bytes of graph per vector; the id maps in Python add about 100 bytes per vector.
 
     Thread safety: searches share a readers-writer lock and run concurrently; ``add``, ``remove`` and
     rebuilds hold it exclusively. A rebuild (the exact-to-HNSW switch, a compaction) blocks searches

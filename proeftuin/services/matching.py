@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context
 
 from embeddings.encoders import Encoder, get_encoder
-from embeddings.index import VectorIndex
+from embeddings.index import VectorIndex, configure_threads
 from embeddings.ranking import Document, HybridRanker, Ranked
 from embeddings.text import content_hash
 from proeftuin.enums import ChallengeStatus
@@ -119,6 +119,10 @@ def _state(app: Flask) -> ProcessIndex:
     states = app.extensions.setdefault("proeftuin_matching", {})
     name = app.config["EMBEDDING_MODEL"]
     if name not in states:
+        if has_request_context():
+            # One FAISS thread per web worker: on 2 cores a second thread made single-query search
+            # slower, not faster (bench/results/index.json); re-index commands keep every core.
+            configure_threads(1)
         engine = get_encoder(name)
         states[name] = ProcessIndex(engine=engine, rankers={k: HybridRanker(engine) for k in KINDS})
     return states[name]
