@@ -58,6 +58,26 @@ def _detail_url(experiment_id: int, anchor: str | None = None) -> str:
     return url_for("experiments.detail", experiment_id=experiment_id, _anchor=anchor)
 
 
+def _submit_on_detail(experiment, form, form_name: str, action, done: str, anchor):
+    """The shape every panel form of the detail page shares: validate, call the service, flash, redirect.
+
+    On a validation or domain error the detail page is shown again with the form as typed.
+    `anchor` is a string or a callable (evaluated after a successful save).
+    """
+    if form.validate_on_submit():
+        try:
+            action()
+        except DomainError as exc:
+            db.session.rollback()
+            _reraise_access(exc)
+            if not apply_domain_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(done, "success")
+            return redirect(_detail_url(experiment.id, anchor() if callable(anchor) else anchor))
+    return _show_detail(experiment, **{form_name: form})
+
+
 def _show_detail(experiment, **forms):
     """Render the experiment page; a form passed in (with its errors and input) replaces the blank one."""
     role = experiment_service.role_on(current_user, experiment)
@@ -238,18 +258,11 @@ def change_status(experiment_id: int):
 def decide(experiment_id: int):
     experiment = experiment_service.get_manageable(current_user, experiment_id)
     form = DecisionForm()
-    if form.validate_on_submit():
-        try:
-            experiment_service.record_decision(current_user, experiment_id, form.decision.data, form.note.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _reraise_access(exc)
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
-            flash(_("The decision is recorded and the other parties are told."), "success")
-            return redirect(_detail_url(experiment_id, "decision"))
-    return _show_detail(experiment, decision_form=form)
+    return _submit_on_detail(
+        experiment, form, "decision_form",
+        lambda: experiment_service.record_decision(current_user, experiment_id, form.decision.data, form.note.data),
+        _("The decision is recorded and the other parties are told."), "decision",
+    )
 
 
 @bp.route("/<int:experiment_id>/procurement", methods=["POST"])
@@ -257,18 +270,11 @@ def decide(experiment_id: int):
 def procurement(experiment_id: int):
     experiment = experiment_service.get_manageable(current_user, experiment_id)
     form = ProcurementForm()
-    if form.validate_on_submit():
-        try:
-            experiment_service.update_procurement(current_user, experiment_id, form.to_data())
-        except DomainError as exc:
-            db.session.rollback()
-            _reraise_access(exc)
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
-            flash(_("The follow-up procurement is saved."), "success")
-            return redirect(_detail_url(experiment_id, "procurement"))
-    return _show_detail(experiment, procurement_form=form)
+    return _submit_on_detail(
+        experiment, form, "procurement_form",
+        lambda: experiment_service.update_procurement(current_user, experiment_id, form.to_data()),
+        _("The follow-up procurement is saved."), "procurement",
+    )
 
 
 @bp.route("/<int:experiment_id>/kpis", methods=["POST"])
@@ -276,18 +282,11 @@ def procurement(experiment_id: int):
 def add_kpi(experiment_id: int):
     experiment = experiment_service.get_manageable(current_user, experiment_id)
     form = KpiForm()
-    if form.validate_on_submit():
-        try:
-            experiment_service.add_kpi(current_user, experiment_id, form.to_data())
-        except DomainError as exc:
-            db.session.rollback()
-            _reraise_access(exc)
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
-            flash(_("The KPI is added."), "success")
-            return redirect(_detail_url(experiment_id, "kpis"))
-    return _show_detail(experiment, kpi_form=form)
+    return _submit_on_detail(
+        experiment, form, "kpi_form",
+        lambda: experiment_service.add_kpi(current_user, experiment_id, form.to_data()),
+        _("The KPI is added."), "kpis",
+    )
 
 
 @bp.route("/<int:experiment_id>/kpis/<int:kpi_id>/edit", methods=["GET", "POST"])
@@ -334,19 +333,12 @@ def delete_kpi(experiment_id: int, kpi_id: int):
 def add_measurement(experiment_id: int):
     experiment = experiment_service.get_readable(current_user, experiment_id)
     form = MeasurementForm(kpis=experiment.kpis)
-    if form.validate_on_submit():
-        try:
-            experiment_service.add_measurement(current_user, experiment_id, form.kpi.data, form.measured_on.data,
-                                               form.value.data, form.note.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _reraise_access(exc)
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
-            flash(_("The measurement is recorded."), "success")
-            return redirect(_detail_url(experiment_id, f"kpi-{form.kpi.data}"))
-    return _show_detail(experiment, measurement_form=form)
+    return _submit_on_detail(
+        experiment, form, "measurement_form",
+        lambda: experiment_service.add_measurement(current_user, experiment_id, form.kpi.data, form.measured_on.data,
+                                                   form.value.data, form.note.data),
+        _("The measurement is recorded."), lambda: f"kpi-{form.kpi.data}",
+    )
 
 
 @bp.route("/<int:experiment_id>/measurements/<int:measurement_id>/delete", methods=["POST"])
@@ -371,15 +363,8 @@ def delete_measurement(experiment_id: int, measurement_id: int):
 def add_note(experiment_id: int):
     experiment = experiment_service.get_readable(current_user, experiment_id)
     form = NoteForm()
-    if form.validate_on_submit():
-        try:
-            experiment_service.add_note(current_user, experiment_id, form.text.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _reraise_access(exc)
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
-            flash(_("The note is added to the timeline."), "success")
-            return redirect(_detail_url(experiment_id, "timeline"))
-    return _show_detail(experiment, note_form=form)
+    return _submit_on_detail(
+        experiment, form, "note_form",
+        lambda: experiment_service.add_note(current_user, experiment_id, form.text.data),
+        _("The note is added to the timeline."), "timeline",
+    )
