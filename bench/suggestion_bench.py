@@ -17,6 +17,7 @@ and the ratio to the 10k figure measured in the same process.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -34,6 +35,7 @@ DIM = 512
 TOPICS = 2000
 EXACT_LIMIT = 20000  # proeftuin.config MATCHING_EXACT_LIMIT
 CANDIDATES = 500  # proeftuin.config MATCHING_CANDIDATES
+FREEZE = os.environ.get("BENCH_GC_FREEZE", "1") == "1"
 
 
 class FixedDimEncoder(HashingEncoder):
@@ -77,6 +79,13 @@ def run_size(n: int, queries: int, rng: np.random.Generator) -> dict:
     allowed = set(range(1, n + 1))
     # The first query pays the ranker's lazy set-up (matrices, lexical statistics): not a suggestion.
     ranker.rank(docs[0].text, "en", k=10, allowed={1}, query_vectors=vectors[0][None, :])
+    ranker.explain(docs[0].text, 1, "en", query_vectors=vectors[0][None, :], with_parts=False)
+    if FREEZE:
+        # What a worker does after loading its index (proeftuin.services.matching): the millions of
+        # long-lived objects leave the garbage collector's generations, so a collection no longer
+        # walks them in the middle of a request.
+        gc.collect()
+        gc.freeze()
     timings, search_only = [], []
     for _ in tqdm(range(queries), desc=f"{n} profiles", file=sys.stderr):
         doc = int(rng.integers(0, n))
@@ -140,6 +149,7 @@ def main() -> None:
     for row in rows:
         row["p99_over_first_size"] = round(row["suggestion_p99_ms"] / base, 2)
     print(json.dumps({"benchmark": "whole suggestion (search, fuse, explain top 10) per query",
+                      "gc_freeze": FREEZE,
                       "cores": len(os.sched_getaffinity(0)), "load_average": os.getloadavg()[0],
                       "sizes": rows, "query_encoding": query_encoding()}))
 
