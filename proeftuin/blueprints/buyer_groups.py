@@ -11,6 +11,7 @@ from wtforms import HiddenField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from proeftuin.access import STAFF, allow
+from proeftuin.blueprints.actions import run_action
 from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.blueprints.matching_support import semantic_results
 from proeftuin.enums import ChallengeStatus, Role
@@ -188,15 +189,5 @@ def decline(group_id: int):
 @bp.route("/<int:group_id>/close", methods=["POST"])
 @allow(*STAFF)
 def close(group_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        service.close(current_user, group_id)
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(_("The buyer group is closed."), "success")
-    return redirect(url_for("buyer_groups.detail", group_id=group_id))
+    return run_action(ActionForm(), lambda: service.close(current_user, group_id),
+                      _("The buyer group is closed."), url_for("buyer_groups.detail", group_id=group_id))

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from proeftuin.access import ANYONE, STAFF, allow
+from proeftuin.blueprints.actions import run_action
 from proeftuin.blueprints.expert_forms import (
     ActionForm,
     AnswerForm,
@@ -222,18 +223,8 @@ def answer(question_id: int):
 @bp.route("/questions/<int:question_id>/close", methods=["POST"])
 @allow(*STAFF)
 def close(question_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        expert_service.close(current_user, question_id)
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(_("The question is closed."), "success")
-    return redirect(_detail_url(question_id))
+    return run_action(ActionForm(), lambda: expert_service.close(current_user, question_id),
+                      _("The question is closed."), _detail_url(question_id))
 
 
 @bp.route("/questions/<int:question_id>/publish", methods=["GET", "POST"])
@@ -267,18 +258,8 @@ def publish(question_id: int):
 @bp.route("/questions/<int:question_id>/unpublish", methods=["POST"])
 @allow(*STAFF)
 def unpublish(question_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        expert_service.unpublish(current_user, question_id)
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(_("The entry is taken out of the knowledge base."), "success")
-    return redirect(_detail_url(question_id))
+    return run_action(ActionForm(), lambda: expert_service.unpublish(current_user, question_id),
+                      _("The entry is taken out of the knowledge base."), _detail_url(question_id))
 
 
 # ---- the knowledge base (public, anonymised copies only) -----------------------------------
