@@ -79,6 +79,9 @@ class Config:
     PROXY_FIX_HOPS = parse_int(env("PROXY_FIX_HOPS"), 0)
     WEB_WORKERS = parse_int(env("WEB_WORKERS"), 1)
 
+    # Absolute links in mail are built from this, never from the request's Host header.
+    PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000")
+
     # Mail: an outbox folder under instance/ unless MAIL_SERVER is set
     MAIL_SERVER = env("MAIL_SERVER")
     MAIL_PORT = parse_int(env("MAIL_PORT"), 25)

@@ -13,6 +13,7 @@ from proeftuin.access import allow
 from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.enums import Role
 from proeftuin.extensions import db
+from proeftuin.links import public_url
 from proeftuin.models import AuditEvent, Organisation
 from proeftuin.services import DomainError, accounts
 from proeftuin.services.mail import send_mail
@@ -59,7 +60,7 @@ def new_facilitator():
             if not apply_domain_error(form, exc):
                 flash(exc.message, "error")
         else:
-            link = url_for("auth.reset_password", token=accounts.make_reset_token(user), _external=True)
+            link = public_url("auth.reset_password", token=accounts.make_reset_token(user))
             send_mail(
                 user.email,
                 _("Your Proeftuin facilitator account"),

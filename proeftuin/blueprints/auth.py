@@ -18,6 +18,7 @@ from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.blueprints.main import safe_next
 from proeftuin.enums import OrgKind, Region
 from proeftuin.extensions import db, limiter
+from proeftuin.links import public_url
 from proeftuin.models import Municipality
 from proeftuin.services import DomainError, accounts
 from proeftuin.services.mail import send_mail
@@ -113,7 +114,7 @@ def reset_request():
         user = accounts.find_user_for_reset(form.email.data)
         if user is not None:
             token = accounts.make_reset_token(user)
-            link = url_for("auth.reset_password", token=token, _external=True)
+            link = public_url("auth.reset_password", token=token)
             send_mail(
                 user.email,
                 _("Reset your Proeftuin password"),

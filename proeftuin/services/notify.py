@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import url_for
+
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from proeftuin.extensions import db
+from proeftuin.links import public_path, public_url
 from proeftuin.models import Application, Notification, Organisation, User
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def _send_to_members(organisation: Organisation, subject, body, values: Callable
 
 
 def application_submitted(application: Application) -> None:
-    link = url_for("applications.detail", application_id=application.id, _external=True)
+    link = public_url("applications.detail", application_id=application.id)
     _send_to_members(
         application.challenge.organisation, SUBMITTED_SUBJECT, SUBMITTED_BODY,
         lambda: {"challenge": application.challenge.title, "startup": application.organisation.name, "link": link},
@@ -52,7 +53,7 @@ def application_submitted(application: Application) -> None:
 
 
 def application_decided(application: Application) -> None:
-    link = url_for("applications.detail", application_id=application.id, _external=True)
+    link = public_url("applications.detail", application_id=application.id)
     _send_to_members(
         application.organisation, DECIDED_SUBJECT, DECIDED_BODY,
         lambda: {"challenge": application.challenge.title, "status": application.status.label, "link": link},
@@ -79,7 +80,7 @@ def notify_users(users: list[User], kind: str, text, link: str | None, values: C
                 try:
                     body = str(mail_body) % params if mail_body is not None else message
                     if link:
-                        body += "\n\n" + url_for("main.index", _external=True).rstrip("/") + link
+                        body += "\n\n" + public_path(link)
                     send_mail(user.email, str(mail_subject) % params, body)
                 except OSError:
                     logger.exception("notification mail to user %s failed", user.id)
