@@ -39,7 +39,7 @@ db: setup
 ## make run: install, migrate, load the demo once, serve on http://127.0.0.1:8000
 run: db
 	@echo "Proeftuin on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - app:app
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) app:app
 
 ## The page tests drive Debian's chromium through Playwright (no browser download).
 browser:

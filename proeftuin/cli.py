@@ -47,7 +47,10 @@ def seed_reference() -> None:
 def seed_demo() -> None:
     """Load the demo content once, and print the demo log-ins."""
     seeding.load_municipalities()
-    counts = seeding.load_demo()
+    try:
+        counts = seeding.load_demo()
+    except seeding.SeedDataError as exc:
+        raise click.ClickException(str(exc)) from exc
     if counts:
         click.echo("demo loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     else:

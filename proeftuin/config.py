@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -38,6 +39,57 @@ def parse_int(value: str | None, default: int) -> int:
 def env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def parse_list(value: str | None) -> list[str]:
+    """Parse a comma-separated list from the environment (blank items dropped)."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+# Set by gunicorn.conf.py's `on_starting` hook from gunicorn's real worker count; unset elsewhere.
+WEB_PROCESSES_ENV = "PROEFTUIN_WEB_PROCESSES"
+
+
+def web_processes() -> int:
+    """How many processes serve this app, as gunicorn reported it (1 when not under our gunicorn.conf.py)."""
+    return parse_int(env(WEB_PROCESSES_ENV), 1)
+
+
+def shared_storage_problem(processes: int, storage_uri: str | None) -> str | None:
+    """Why these rate-limit settings would not count across processes, or None.
+
+    `memory://` counts in each process alone, so N processes would allow N times every limit.
+    """
+    if processes > 1 and (storage_uri or "memory://").startswith("memory://"):
+        return (f"rate limits need shared storage (REDIS_URL) with {processes} web processes; "
+                "memory:// counts per process")
+    return None
+
+
+def public_url_problem(public_url: str | None) -> str | None:
+    """Why `PUBLIC_URL` is not a usable production base for links in mail, or None."""
+    if not public_url:
+        return "PUBLIC_URL must be set (the https:// address users reach, used for links in mail)"
+    parts = urlsplit(public_url)
+    if parts.scheme != "https" or not parts.hostname:
+        return "PUBLIC_URL must be an https:// URL with a host name"
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return "PUBLIC_URL must be a plain base URL (no credentials, query or fragment)"
+    return None
+
+
+def trusted_hosts(config: dict) -> list[str]:
+    """The host names requests may carry: `PUBLIC_URL`'s host plus `EXTRA_TRUSTED_HOSTS`.
+
+    Flask 3.1 answers a request whose Host (or, behind ProxyFix, X-Forwarded-Host) is not in
+    `TRUSTED_HOSTS` with 400, so a client cannot make the app think it lives elsewhere.
+    """
+    hosts = []
+    public_host = urlsplit(config.get("PUBLIC_URL") or "").hostname
+    for host in [public_host, *config.get("EXTRA_TRUSTED_HOSTS", [])]:
+        if host and host not in hosts:
+            hosts.append(host)
+    return hosts
 
 
 class Config:
@@ -74,13 +126,21 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per 15 minutes")
     RESET_RATE_LIMIT = env("RESET_RATE_LIMIT", "5 per 15 minutes")
+    REGISTER_RATE_LIMIT = env("REGISTER_RATE_LIMIT", "10 per hour")
     SEARCH_RATE_LIMIT = env("SEARCH_RATE_LIMIT", "30 per minute")
     EXPORT_RATE_LIMIT = env("EXPORT_RATE_LIMIT", "20 per hour")
+    # Per account (the normalised e-mail tried), whatever the client IP: see auth._login_account_key.
+    LOGIN_ACCOUNT_RATE_LIMIT = env("LOGIN_ACCOUNT_RATE_LIMIT", "20 per 15 minutes")
     PROXY_FIX_HOPS = parse_int(env("PROXY_FIX_HOPS"), 0)
-    WEB_WORKERS = parse_int(env("WEB_WORKERS"), 1)
+    # Processes serving the app; None -> gunicorn's own worker count, which gunicorn.conf.py
+    # publishes (read when the app is checked, so the import order cannot freeze a stale value).
+    WEB_PROCESSES: int | None = None
 
     # Absolute links in mail are built from this, never from the request's Host header.
     PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000")
+    # Requests for any other host are refused (400). None -> PUBLIC_URL's host + EXTRA_TRUSTED_HOSTS.
+    TRUSTED_HOSTS: list[str] | None = None
+    EXTRA_TRUSTED_HOSTS = parse_list(env("TRUSTED_HOSTS"))
 
     # Mail: an outbox folder under instance/ unless MAIL_SERVER is set
     MAIL_SERVER = env("MAIL_SERVER")
@@ -114,6 +174,7 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     SECRET_KEY = env("SECRET_KEY", "dev-only-secret-key-change-me-in-production")
+    EXTRA_TRUSTED_HOSTS = [*Config.EXTRA_TRUSTED_HOSTS, "127.0.0.1", "localhost"]
 
 
 class ProductionConfig(Config):
@@ -124,6 +185,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_NAME = "__Host-remember"
     FORCE_HTTPS = parse_bool(env("FORCE_HTTPS"), True)
     DEBUG = parse_bool(env("FLASK_DEBUG"), False)
+    PUBLIC_URL = env("PUBLIC_URL")  # no default: links in mail must point at the real site
 
     @staticmethod
     def check(config: dict) -> None:
@@ -137,9 +199,13 @@ class ProductionConfig(Config):
             problems.append("debug must be off")
         if not config.get("SESSION_COOKIE_SECURE"):
             problems.append("SESSION_COOKIE_SECURE must be on")
-        storage = config.get("RATELIMIT_STORAGE_URI", "memory://")
-        if config.get("WEB_WORKERS", 1) > 1 and storage.startswith("memory://"):
-            problems.append("rate limits need shared storage (REDIS_URL) with several workers")
+        storage_problem = shared_storage_problem(config.get("WEB_PROCESSES") or web_processes(),
+                                                 config.get("RATELIMIT_STORAGE_URI"))
+        if storage_problem:
+            problems.append(storage_problem)
+        url_problem = public_url_problem(config.get("PUBLIC_URL"))
+        if url_problem:
+            problems.append(url_problem)
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
 
@@ -155,6 +221,8 @@ class TestingConfig(Config):
     ARGON2_PROFILE = "CHEAPEST"
     MAIL_SERVER = None
     EMBEDDING_MODEL = "hashing-test"
+    # The test client sends `Host: localhost`; the browser tests serve on 127.0.0.1.
+    EXTRA_TRUSTED_HOSTS = [*Config.EXTRA_TRUSTED_HOSTS, "localhost", "127.0.0.1"]
 
 
 CONFIGS: dict[str, type[Config]] = {

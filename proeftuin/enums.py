@@ -21,6 +21,18 @@ class LabelledEnum(enum.StrEnum):
     def values(cls) -> set[str]:
         return {m.value for m in cls}
 
+    @classmethod
+    def label_of(cls, value: object) -> str:
+        """The label of a stored value, or the value itself when the app does not know it.
+
+        For values kept outside an enum column (JSON lists, suggestion reasons, imported data), so
+        an unknown one such as a language "de" shows as "de" instead of breaking the page.
+        """
+        try:
+            return cls(value).label
+        except (ValueError, KeyError):
+            return "" if value is None else str(value)
+
 
 class Role(LabelledEnum):
     MUNICIPALITY = "municipality"
@@ -156,6 +168,14 @@ class InvitationStatus(LabelledEnum):
     DECLINED = "declined"
 
 
+class ParticipationState(LabelledEnum):
+    """An organisation's consent to take part in an experiment: invited, then accepted or declined."""
+
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
 class ExpertArea(LabelledEnum):
     PROCUREMENT_LAW = "procurement_law"
     PROCEDURES = "procedures"
@@ -272,6 +292,11 @@ LABELS: dict[type, dict] = {
         InvitationStatus.INVITED: _l("Invited"),
         InvitationStatus.JOINED: _l("Joined"),
         InvitationStatus.DECLINED: _l("Declined"),
+    },
+    ParticipationState: {
+        ParticipationState.INVITED: _l("Invited"),
+        ParticipationState.ACCEPTED: _l("Accepted"),
+        ParticipationState.DECLINED: _l("Declined"),
     },
     ExpertArea: {
         ExpertArea.PROCUREMENT_LAW: _l("Public procurement law"),

@@ -10,8 +10,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from proeftuin import enums
 from proeftuin.access import check_every_route_declares_access
@@ -61,6 +62,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    if app.config.get("TRUSTED_HOSTS") is None:
+        # Unknown Host / X-Forwarded-Host headers are refused with 400 (Flask 3.1 TRUSTED_HOSTS).
+        from proeftuin.config import trusted_hosts
+
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     if app.config["PROXY_FIX_HOPS"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app,
@@ -114,6 +120,63 @@ def register_extensions(app: Flask) -> None:
         return response
 
 
+class BoundedIntConverter(IntegerConverter):
+    """The app's `int` URL converter: an id the database can hold.
+
+    Every `int` in a route is an id, and ids are INTEGER columns: at most 2**31 - 1 on PostgreSQL
+    (2**63 - 1 would still overflow them). Larger numbers, and runs of digits too long to be one,
+    do not match the route: 404, not an overflow in the query.
+    """
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        from proeftuin.services.listing import MAX_ID
+
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max,
+                         signed=signed)
+
+    def to_python(self, value: str):
+        if len(value.lstrip("-")) > 19:
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def register_input_checks(app: Flask) -> None:
+    """Checks of every request's input, before the blueprints (whose rules use the `int` converter).
+
+    - `int` in a route is bounded to what an id column can hold (`BoundedIntConverter`).
+    - A NUL character anywhere in the path, the query string, a form or a JSON body is refused with
+      400: PostgreSQL cannot store it in text, and no one types it.
+    """
+    from proeftuin.services import InvalidInput
+
+    app.url_map.converters["int"] = BoundedIntConverter
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        found = (
+            "\x00" in request.path
+            or any(_holds_nul(k) or _holds_nul(v) for k, v in request.args.items(multi=True))
+            or (request.method not in ("GET", "HEAD", "OPTIONS")
+                and any(_holds_nul(k) or _holds_nul(v) for k, v in request.form.items(multi=True)))
+            or (request.is_json and _holds_nul(request.get_json(silent=True)))
+        )
+        if found:
+            logger.warning("input.nul_refused route=%s", request.endpoint)
+            raise InvalidInput(str(_l("What you sent contains an invisible control character (NUL) that cannot "
+                                      "be saved. Remove it and try again.")))
+
+
 def register_blueprints(app: Flask) -> None:
     from proeftuin.blueprints import (
         admin,
@@ -147,6 +210,12 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code == 429:
             logger.warning("ratelimit.hit route=%s ip=%s", request.endpoint, request.remote_addr)
         return render_error(exc.code or 500)
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(exc: SecurityError):
+        """A Host header outside TRUSTED_HOSTS: no URL can be built, so no page template either."""
+        logger.warning("host.refused route=%s", request.path)
+        return str(_l("This request could not be handled")), 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -120,9 +120,12 @@ def link_in(message: str, path_prefix: str) -> str:
 
 # ---- builders ------------------------------------------------------------------------------
 
-def make_org(kind: OrgKind, name: str, nis: str | None = None, region: Region = Region.OOST_VLAANDEREN):
+def make_org(kind: OrgKind, name: str, nis: str | None = None, region: Region = Region.OOST_VLAANDEREN,
+             verified: bool = True):
+    """An organisation, verified by the support point unless `verified=False`."""
     org = Organisation(kind=kind, name=name, slug=re.sub(r"[^a-z0-9]+", "-", name.lower()),
-                       region=region, municipality_nis=nis)
+                       region=region, municipality_nis=nis,
+                       verified_at=datetime.now(UTC) if verified else None)
     db.session.add(org)
     db.session.flush()
     return org

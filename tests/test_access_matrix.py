@@ -66,7 +66,6 @@ POLICY = {
     "applications.decide": ("POST", "/applications/{application}/decision", {"decision": "shortlist"},
                             only({"muniA": 302, "muniB": 404})),
     "admin.index": ("GET", "/admin/", None, only({"admin": 200})),
-    "admin.verify": ("POST", "/admin/organisations/{org_suB}/verify", {}, only({"admin": 302})),
     "admin.new_facilitator": ("GET", "/admin/facilitators/new", None, only({"admin": 200})),
     "admin.audit_log": ("GET", "/admin/audit", None, only({"admin": 200})),
     "review.queue": ("GET", "/review/", None, only({"facilitator": 200, "admin": 200})),

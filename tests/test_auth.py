@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from proeftuin.enums import Role
 from proeftuin.extensions import db
-from proeftuin.models import Organisation, User
-from tests.conftest import PASSWORD, link_in, login, outbox_messages
+from proeftuin.models import AuditEvent, Organisation, User
+from tests.conftest import PASSWORD, USING_POSTGRES, link_in, login, outbox_messages
 
 
 def register(client, **overrides):
@@ -23,12 +24,15 @@ def register(client, **overrides):
 
 def test_startup_registers_and_lands_on_its_profile_form(app, client):
     response = register(client)
-    assert response.status_code == 302 and response.location.endswith("/startups/profile")
+    # No automatic log-in (the answer must not tell whether the address was new): log in, then land.
+    assert response.status_code == 302 and response.location.startswith("/auth/login?next=")
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "ann@parkeerslim.example"))
         assert user.role == Role.STARTUP
         assert user.organisation.name == "Parkeerslim" and user.organisation.verified_at is None
         assert user.password_hash.startswith("$argon2id$")
+    landed = client.post(response.location, data={"email": "ann@parkeerslim.example", "password": PASSWORD})
+    assert landed.status_code == 302 and landed.location == "/startups/profile"
     assert client.get("/startups/profile").status_code == 200
 
 
@@ -175,3 +179,161 @@ def test_eleventh_wrong_password_is_refused(make_app):
     ]
     assert statuses[:10] == [200] * 10
     assert statuses[10] == 429
+
+
+# ---- registration: required start-up fields, no account oracle, rate limit, races (issue 7) ----
+
+def test_startup_without_company_name_or_region_is_refused(app, client):
+    client.post("/language", data={"locale": "en"})
+    for name, region, message in (("", "antwerpen", "Enter the name of your company."),
+                                  ("   ", "antwerpen", "Enter the name of your company."),
+                                  ("Parkeerslim", "", "Choose where the company is based.")):
+        response = register(client, organisation_name=name, region=region, name="Ann Peeters")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, (name, region)
+        assert message in page and 'aria-invalid="true"' in page
+        assert 'value="Ann Peeters"' in page and 'value="ann@parkeerslim.example"' in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 0
+
+
+def test_municipality_registration_needs_a_municipality(app, client):
+    client.post("/language", data={"locale": "en"})
+    page = register(client, kind="municipality", municipality="", email="it@mechelen.be").get_data(as_text=True)
+    assert "Choose your municipality." in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 0
+
+
+def _normalised_answer(client, response) -> tuple:
+    """What the visitor sees: status, target, the page it leads to (CSRF tokens aside), logged in or not."""
+    landing = client.get(response.location).get_data(as_text=True)
+    landing = re.sub(r'name="csrf_token"[^>]*value="[^"]*"', "CSRF", landing)
+    with client.session_transaction() as sess:
+        logged_in = "_user_id" in sess
+    return response.status_code, response.location, landing, logged_in
+
+
+def test_registering_an_existing_email_answers_identically_and_mails_the_owner(app, world):
+    newcomer, existing = app.test_client(), app.test_client()
+    fresh = register(newcomer, email="ann@parkeerslim.example")
+    taken = register(existing, email=world.emails["suA"].upper(), organisation_name="Other name")
+    assert _normalised_answer(newcomer, fresh) == _normalised_answer(existing, taken)
+    assert fresh.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation).where(
+            Organisation.name == "Other name")) == 0
+        owner = db.session.get(User, world.ids["suA"])
+        assert owner.organisation.name == "Startup A"
+    messages = outbox_messages(app)
+    to_owner = [m for m in messages if f"To: {world.emails['suA']}" in m]
+    assert len(to_owner) == 1
+    assert link_in(to_owner[0], "/auth/reset") and link_in(to_owner[0], "/auth/login")
+    assert any("To: ann@parkeerslim.example" in m for m in messages)  # the newcomer's welcome
+    # The existing password still works and nothing about the account changed.
+    assert login(app.test_client(), world.emails["suA"]).status_code == 302
+
+
+def test_eleventh_registration_attempt_is_refused(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    statuses = [register(client, email=f"ann{i}@example.org", password="short", password_repeat="short").status_code
+                for i in range(11)]
+    assert statuses[:10] == [200] * 10
+    assert statuses[10] == 429
+    assert client.get("/auth/register").status_code == 200  # only the POSTs are counted
+
+
+def test_registration_races_lost_at_the_database_get_the_normal_answer(app, world, monkeypatch):
+    """SQLite, in sequence: the pre-checks miss the winner, the unique constraint catches it."""
+    from proeftuin.services import accounts
+
+    client = app.test_client()
+    client.post("/language", data={"locale": "en"})
+    assert register(client, kind="municipality", municipality="12025", email="it@mechelen.be").status_code == 302
+    real_taken, real_owner = accounts._municipality_taken, accounts._email_owner
+    misses = {"municipality": 1, "email": 1}
+
+    def blind(check, key):
+        def wrapped(value):
+            if misses[key]:
+                misses[key] -= 1
+                return None if key == "email" else False
+            return check(value)
+        return wrapped
+
+    monkeypatch.setattr(accounts, "_municipality_taken", blind(real_taken, "municipality"))
+    monkeypatch.setattr(accounts, "_email_owner", blind(real_owner, "email"))
+    second = register(client, kind="municipality", municipality="12025", email="other@mechelen.be")
+    assert second.status_code == 200 and "This municipality already has an account." in second.get_data(as_text=True)
+    same_email = register(client, email="IT@mechelen.be", organisation_name="Sneaky")
+    assert same_email.status_code == 302 and same_email.location.startswith("/auth/login")
+    assert misses == {"municipality": 0, "email": 0}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation).where(
+            Organisation.municipality_nis == "12025")) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
+            User.email == "it@mechelen.be")) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation).where(
+            Organisation.name == "Sneaky")) == 0
+
+
+@pytest.mark.skipif(not USING_POSTGRES, reason="parallel transactions need PostgreSQL (TEST_DATABASE_URL)")
+def test_parallel_registrations_on_postgres(app, world):
+    import threading
+
+    def race(forms: list[dict]) -> list[int]:
+        barrier = threading.Barrier(len(forms))
+        statuses: list[int] = []
+
+        def one(form):
+            client = app.test_client()
+            barrier.wait()
+            statuses.append(register(client, **form).status_code)
+
+        threads = [threading.Thread(target=one, args=(f,)) for f in forms]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return statuses
+
+    same_municipality = race([{"kind": "municipality", "municipality": "12025", "email": f"it{i}@mechelen.be"}
+                              for i in range(6)])
+    assert sorted(same_municipality) == [200] * 5 + [302]
+    same_email = race([{"email": "ann@parkeerslim.example", "organisation_name": f"Parkeerslim {i}"}
+                       for i in range(6)])
+    assert same_email == [302] * 6
+    same_name = race([{"email": f"ann{i}@counters.example", "organisation_name": "Counters"} for i in range(6)])
+    assert same_name == [302] * 6  # the slug is unique too: the losers retry with another one
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation).where(
+            Organisation.municipality_nis == "12025")) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
+            User.email == "ann@parkeerslim.example")) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation).where(
+            Organisation.name == "Counters")) == 6
+
+
+def test_member_corrects_the_organisation_name(app, world):
+    client = app.test_client()
+    client.post("/language", data={"locale": "en"})
+    login(client, world.emails["suA"])
+    assert 'value="Startup A"' in client.get("/auth/account").get_data(as_text=True)
+    empty = client.post("/auth/account/organisation", data={"org-organisation_name": "  "})
+    assert empty.status_code == 200 and 'aria-invalid="true"' in empty.get_data(as_text=True)
+    response = client.post("/auth/account/organisation", data={"org-organisation_name": "  Startup   Alpha "})
+    assert response.status_code == 302 and response.location.endswith("/auth/account")
+    with app.app_context():
+        org = db.session.get(Organisation, world.ids["org_suA"])
+        assert org.name == "Startup Alpha" and org.slug == world.slugs["suA"]
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "organisation.rename"))
+        assert event.detail == {"old": "Startup A", "new": "Startup Alpha"} and event.actor_id == world.ids["suA"]
+        # A verified name is what others trusted: the new one goes back to the verification queue.
+        assert org.verified_at is None
+    assert "verifies your organisation again" in client.get("/auth/account").get_data(as_text=True)
+    # Another organisation's name cannot be reached: the form has no organisation id to send.
+    client.post("/auth/account/organisation", data={"org-organisation_name": "Hijack", "organisation_id":
+                                                    world.ids["org_suB"]})
+    with app.app_context():
+        assert db.session.get(Organisation, world.ids["org_suB"]).name == "Startup B"

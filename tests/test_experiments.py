@@ -13,6 +13,7 @@ from proeftuin.enums import (
     Decision,
     ExperimentStatus,
     InvitationStatus,
+    ParticipationState,
     ProcurementRoute,
     SuggestionStatus,
 )
@@ -27,8 +28,10 @@ from proeftuin.models import (
     Kpi,
     KpiMeasurement,
     MatchSuggestion,
+    MunicipalityParticipation,
     Notification,
     Organisation,
+    StartupParticipation,
 )
 from tests.conftest import login, make_challenge, outbox_messages
 
@@ -62,8 +65,8 @@ def make_experiment(app, world, status=ExperimentStatus.PROPOSED, *, period=True
             start_date=TODAY - timedelta(days=20) if period else None,
             end_date=TODAY + timedelta(days=70) if period else None,
             decision=decision, procurement_route=route,
-            startups=[db.session.get(Organisation, world.ids["org_suA"])],
-            municipalities=[db.session.get(Organisation, world.ids["org_muniA"])],
+            startup_participations=[StartupParticipation(organisation_id=world.ids["org_suA"])],
+            municipality_participations=[MunicipalityParticipation(organisation_id=world.ids["org_muniA"])],
         )
         if kpi:
             row = Kpi(name="Cars at the gate", unit="cars", baseline=120, target=60, higher_is_better=False)
@@ -85,6 +88,8 @@ def load(app, experiment_id: int) -> dict:
             "events": [ev.kind for ev in sorted(e.events, key=lambda ev: ev.id)],
             "municipalities": sorted(o.name for o in e.municipalities),
             "startups": sorted(o.name for o in e.startups),
+            "invited": sorted(p.organisation.name for p in [*e.startup_participations, *e.municipality_participations]
+                              if p.state == ParticipationState.INVITED),
             "kpis": [(k.name, k.baseline, k.target, [m.value for m in k.measurements]) for k in e.kpis],
         }
 
@@ -145,11 +150,14 @@ def test_facilitator_opens_an_experiment_from_an_accepted_match(app, world):
         assert experiment.created_by_id == world.ids["facilitator"]
         assert db.session.scalar(sa.select(AuditEvent.action).where(
             AuditEvent.object_type == "Experiment", AuditEvent.object_id == experiment_id)) == "experiment.create"
-    assert load(app, experiment_id)["events"] == ["created"]
-    # both parties hear about it, in-app and by mail
-    for key in ("muniA", "suA"):
-        assert ("experiment.created", f"/experiments/{experiment_id}") in notifications_of(app, world.ids[key])
-    assert any(world.emails["suA"] in m and "School street sensors" in m for m in outbox_messages(app))
+    state = load(app, experiment_id)
+    assert state["events"] == ["created", "invitation"]
+    assert state["municipalities"] == ["Gent"] and state["startups"] == [] and state["invited"] == ["Startup A"]
+    # the municipality takes part and hears about it; the start-up is invited, in-app and by mail
+    assert ("experiment.created", f"/experiments/{experiment_id}") in notifications_of(app, world.ids["muniA"])
+    assert notifications_of(app, world.ids["suA"]) == [("experiment.invited", f"/experiments/{experiment_id}")]
+    assert any(world.emails["suA"] in m and "School street sensors" in m and "Uitnodiging" in m  # Dutch reader
+               for m in outbox_messages(app))
     # opening the form again for the same match points at the existing experiment
     again = client.get(f"/experiments/new?suggestion={suggestion_id}").get_data(as_text=True)
     assert f'href="/experiments/{experiment_id}"' in again
@@ -177,8 +185,8 @@ def test_municipality_opens_one_by_hand_for_its_own_challenge(app, world):
     assert response.status_code == 302
     experiment_id = int(response.location.rsplit("/", 1)[1])
     state = load(app, experiment_id)
-    assert state["municipalities"] == ["Gent"] and state["startups"] == ["Startup A"]
-    assert ("experiment.created", f"/experiments/{experiment_id}") in notifications_of(app, world.ids["suA"])
+    assert state["municipalities"] == ["Gent"] and state["startups"] == [] and state["invited"] == ["Startup A"]
+    assert ("experiment.invited", f"/experiments/{experiment_id}") in notifications_of(app, world.ids["suA"])
     assert notifications_of(app, world.ids["muniA"]) == []  # the actor's own organisation is not told
     assert "/experiments/new?challenge=" not in page
     prefilled = client.get(f"/experiments/new?challenge={world.ids['published']}").get_data(as_text=True)
@@ -439,8 +447,9 @@ def test_list_shows_what_the_user_may_read_and_filters_by_status(app, world):
         leuven = db.session.scalar(sa.select(Organisation).where(Organisation.name == "Leuven"))
         challenge = db.session.scalar(sa.select(Challenge).where(Challenge.organisation_id == leuven.id))
         other = Experiment(title="Leuven only pilot", challenge=challenge, hypothesis="h",
-                           status=ExperimentStatus.PROPOSED, municipalities=[leuven],
-                           startups=[db.session.get(Organisation, world.ids["org_suB"])])
+                           status=ExperimentStatus.PROPOSED,
+                           municipality_participations=[MunicipalityParticipation(organisation=leuven)],
+                           startup_participations=[StartupParticipation(organisation_id=world.ids["org_suB"])])
         db.session.add(other)
         db.session.commit()
     staff = signed_in(app, world, "facilitator")

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from proeftuin.enums import ExpertArea, Language, OrgKind, QuestionStatus, Role
 from proeftuin.extensions import db
 from proeftuin.models import AuditEvent, Embedding, ExpertProfile, ExpertQuestion, Notification, Organisation, User
+from proeftuin.services import anonymiser, matching
 from proeftuin.services import experts as expert_service
-from proeftuin.services import matching
 from tests.conftest import login, make_challenge, make_org, make_user, outbox_messages
 
 PRIVACY = ("Data protection and privacy in public pilots: GDPR, data protection impact assessments, processing "
@@ -355,7 +355,9 @@ def test_publish_an_anonymised_copy_that_staff_can_correct(app, world):
     for term in IDENTIFYING:
         assert term not in fields, term
     # The placeholders are written in the question's language (Dutch here).
-    assert "[gemeente]" in fields and "[e-mailadres]" in fields and "[telefoonnummer]" in fields
+    with app.test_request_context():
+        place = anonymiser.placeholder("place", "nl")
+    assert place in fields and "[e-mailadres]" in fields and "[telefoonnummer]" in fields
     assert "17/06/2016" in fields  # a date is not a phone number
     assert "pilootovereenkomst" in fields
 
@@ -363,15 +365,16 @@ def test_publish_an_anonymised_copy_that_staff_can_correct(app, world):
     title = "Softwarelicentie na een piloot"
     bad = staff.post(f"/questions/{question_id}/publish", data={
         "title": title, "question": "Mag de gemeente Leuven of Gent de software blijven gebruiken?",
-        "answer": "De gemeente kan een gebruikslicentie bedingen in de pilootovereenkomst."})
+        "answer": "De gemeente kan een gebruikslicentie bedingen in de pilootovereenkomst.", "confirm": "y"})
     body = bad.get_data(as_text=True)
     assert bad.status_code == 200 and "Mag de gemeente Leuven of Gent" in body and 'aria-invalid="true"' in body
+    assert "Remove \u201cLeuven\u201d" in body
     with app.app_context():
         assert not db.session.get(ExpertQuestion, question_id).published
 
     good = staff.post(f"/questions/{question_id}/publish", data={
         "title": title, "question": "Mag een gemeente de software na de piloot blijven gebruiken?",
-        "answer": "De gemeente kan een gebruikslicentie bedingen in de pilootovereenkomst."})
+        "answer": "De gemeente kan een gebruikslicentie bedingen in de pilootovereenkomst.", "confirm": "y"})
     assert good.status_code == 302 and good.location.endswith(f"/knowledge/{question_id}")
     anon = app.test_client()
     listing = anon.get("/knowledge/?q=gebruikslicentie").get_data(as_text=True)
@@ -420,6 +423,126 @@ def test_anonymise_handles_names_mail_and_phone_numbers(app, world):
         assert "1 000 000 000 euro" in text and "artikel 42" in text and "01/01/2025" in text
         assert "agenten" in text
         assert expert_service.leftover(text, found) is None
+
+
+LEAKY_QUESTION = ("Beste, ik ben Jan Peeters uit de wijk Rabot en we werken met de start-up Sensotec. Mail "
+                  "jan at gent dot be, jan(at)gent.be of jan [at] gent [dot] be, of bel +32 9 123 45 67, "
+                  "0032 9/123.45.67 of 0470 12 34 56. Adres: Kerkstraat 12 bus 3, 9000 Gent; in Brussel "
+                  "rue de la Loi 16 boîte 2. Rijksregisternummer 85.07.30-033.28, IBAN BE68 5390 0754 7034.")
+LEAKY_ANSWER = "De gemeente kan een gebruikslicentie bedingen in de pilootovereenkomst met de leverancier."
+LEAKED = ("Jan Peeters", "Peeters", "Rabot", "Sensotec", "jan at gent", "jan(at)", "gent [dot]", "123 45 67",
+          "123.45.67", "0470", "Kerkstraat", "Loi 16", "9000", "85.07.30", "BE68", "7034", "Gent", "Brussel")
+CLEAN = {"title": "Softwarelicentie na een piloot",
+         "question": "Mag een gemeente de software na de piloot blijven gebruiken?",
+         "answer": "De gemeente kan een gebruikslicentie bedingen in de pilootovereenkomst."}
+
+
+def _leaky(world) -> int:
+    return _question(world, title="Licentie na de piloot", text=LEAKY_QUESTION, area=ExpertArea.IP_AND_CONTRACTS,
+                     status=QuestionStatus.ANSWERED, expert_id=world.ids["facilitator"], answer=LEAKY_ANSWER,
+                     answered_at=datetime.now(UTC))
+
+
+def _form_fields(page: str) -> str:
+    fields = "".join(re.findall(r"<textarea[^>]*>(.*?)</textarea>", page, re.S))
+    return fields + "".join(re.findall(r'<input[^>]*name="title"[^>]*value="([^"]*)"', page))
+
+
+def test_draft_replaces_every_leaked_kind_and_highlights_it(app, world):
+    with app.app_context():
+        question_id = _leaky(world)
+    staff = _client(app, world.emails["facilitator"])
+    page = staff.get(f"/questions/{question_id}/publish").get_data(as_text=True)
+    fields = _form_fields(page)
+    for term in LEAKED:
+        assert term not in fields, term
+    # The public text marks each placeholder with its kind; the original marks what is replaced.
+    for kind in ("person", "place", "organisation", "email", "phone", "address", "postcode", "national_number",
+                 "iban"):
+        assert f'<mark class="anon anon-replaced" data-kind="{kind}"' in page, kind
+        assert f'<mark class="anon anon-found" data-kind="{kind}"' in page, kind  # in the original
+    assert 'name="confirm"' in page and "I have read the text and it contains no personal data." in page
+
+    # Publishing the draft as it is, confirmed: the public page shows none of it, and says who checked.
+    draft = {"title": re.search(r'name="title"[^>]*value="([^"]*)"', page).group(1),
+             "question": LEAKY_QUESTION, "answer": LEAKY_ANSWER, "confirm": "y"}
+    with app.test_request_context():
+        found = expert_service.identifiers(db.session.get(ExpertQuestion, question_id))
+        draft["question"] = expert_service.anonymise(LEAKY_QUESTION, found, "nl")
+    assert staff.post(f"/questions/{question_id}/publish", data=draft).status_code == 302
+    anon = app.test_client()
+    anon.post("/language", data={"locale": "en"})
+    entry = anon.get(f"/knowledge/{question_id}").get_data(as_text=True)
+    for term in LEAKED:
+        assert term not in entry, term
+    assert "checked by a facilitator on" in entry and "names were removed" not in entry.lower()
+    listing = anon.get("/knowledge/").get_data(as_text=True)
+    assert "Names of municipalities and people are removed" not in listing
+    assert "a facilitator checks the text" in listing
+    with app.app_context():
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "question.publish",
+                                                              AuditEvent.object_id == question_id))
+        assert event.detail == {"confirmed": True}
+
+
+def test_publish_is_refused_while_personal_data_remains_and_keeps_the_text(app, world):
+    with app.app_context():
+        question_id = _answered(world)
+    staff = _client(app, world.emails["facilitator"])
+    answer = "De gemeente betaalt de licentie op BE68 5390 0754 7034 aan de leverancier."
+    page = staff.post(f"/questions/{question_id}/publish", data=dict(CLEAN, answer=answer, confirm="y"))
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and answer in body
+    assert "Remove \u201cBE68 5390 0754 7034\u201d" in body and 'aria-invalid="true"' in body
+    assert '<mark class="anon anon-found" data-kind="iban"' in body
+    assert "cannot be published until it is removed" in body
+    with app.test_request_context():
+        assert not db.session.get(ExpertQuestion, question_id).published
+        staff_user = db.session.get(User, world.ids["facilitator"])
+        with pytest.raises(expert_service.InvalidInput) as refused:
+            expert_service.publish(staff_user, question_id, expert_service.PublicText(
+                CLEAN["title"], "Mag Jan Peeters de software blijven gebruiken?", CLEAN["answer"]), confirmed=True)
+        assert refused.value.field == "question" and "Jan Peeters" in refused.value.message
+
+
+def test_publish_is_refused_without_the_confirmation(app, world):
+    with app.app_context():
+        question_id = _answered(world)
+    staff = _client(app, world.emails["facilitator"])
+    page = staff.post(f"/questions/{question_id}/publish", data=CLEAN)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and CLEAN["question"] in body
+    assert "Confirm that you have read the text and that it contains no personal data." in body
+    with app.test_request_context():
+        assert not db.session.get(ExpertQuestion, question_id).published
+        staff_user = db.session.get(User, world.ids["facilitator"])
+        with pytest.raises(expert_service.InvalidInput) as refused:
+            expert_service.publish(staff_user, question_id, expert_service.PublicText(**CLEAN), confirmed=False)
+        assert refused.value.field == "confirm"
+        assert not db.session.get(ExpertQuestion, question_id).published
+
+
+def test_draft_page_escapes_the_text_and_warns_about_name_like_words(app, world):
+    with app.app_context():
+        question_id = _answered(world)
+    staff = _client(app, world.emails["facilitator"])
+    question = "Mag <script>alert(1)</script> de gemeente met Vandermeulen de software blijven gebruiken?"
+    body = staff.post(f"/questions/{question_id}/publish", data=dict(CLEAN, question=question)).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert '<mark class="anon anon-warning" data-kind="possible-name" title="Looks like a name: check it">' \
+           'Vandermeulen</mark>' in body
+
+
+def test_legacy_entries_claim_only_the_automatic_removal(app, world):
+    with app.app_context():
+        question_id = _question(world, status=QuestionStatus.ANSWERED, answer="Het antwoord.", published=True,
+                                public_title="Publieke titel", public_question="Publieke vraag.",
+                                public_answer="Publiek antwoord.")
+    anon = app.test_client()
+    anon.post("/language", data={"locale": "en"})
+    entry = anon.get(f"/knowledge/{question_id}").get_data(as_text=True)
+    assert "checked by a facilitator" not in entry
+    assert "Names known to the platform, e-mail addresses and phone numbers were removed automatically" in entry
 
 
 # ---- demo ----------------------------------------------------------------------------------

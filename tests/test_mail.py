@@ -7,6 +7,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
+from proeftuin.enums import Role
+from proeftuin.extensions import db
 from tests.conftest import outbox_messages
 
 
@@ -84,3 +86,97 @@ def test_an_accepted_match_is_mailed_to_both_parties_over_smtp(make_app, smtp_se
     assert recipients == ["city@example.org", "founder@example.org"]
     body = handler.messages[0].get_payload(decode=True).decode()
     assert f"/matches/{suggestion_id}" in body
+
+
+# ---- no user text in headers (issue 7) -------------------------------------------------------
+
+HOSTILE_TITLE = "Schoolstraten\r\nBcc: x@evil.example\r\n\r\nInjected body"
+
+
+def test_a_title_with_crlf_cannot_add_headers_over_smtp(make_app, smtp_server):
+    """A subject built from a challenge title stays one header; the only recipient is `To`."""
+    from email import message_from_bytes, policy
+
+    from proeftuin.services.mail import SUBJECT_MAX_LENGTH, send_mail
+
+    controller, handler = smtp_server
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    with app.app_context():
+        send_mail("city@example.org", f"New application for {HOSTILE_TITLE}" + "x" * 500, "Hello")
+    (received,) = handler.messages
+    assert received["X-RcptTo"] == "city@example.org"  # the SMTP envelope: no Bcc recipient was added
+    message = message_from_bytes(received.as_bytes(), policy=policy.default)
+    assert [key for key in message.keys() if key.lower() in {"bcc", "cc"}] == []
+    subject = str(message["Subject"])
+    assert "\n" not in subject and "\r" not in subject
+    assert subject.startswith("New application for Schoolstraten Bcc: x@evil.example Injected body")
+    assert len(subject) <= SUBJECT_MAX_LENGTH
+    assert message.get_content().strip() == "Hello"
+
+
+def test_a_hostile_title_in_a_notification_subject_stays_in_the_subject(make_app):
+    from email import message_from_string
+
+    from proeftuin.enums import OrgKind
+    from proeftuin.models import Application
+    from proeftuin.services import notify
+    from tests.conftest import make_challenge, make_org, make_user
+
+    app = make_app()
+    with app.app_context():
+        gent = make_org(OrgKind.MUNICIPALITY, "Gent", "44021")
+        make_user("city@example.org", Role.MUNICIPALITY, gent)
+        startup = make_org(OrgKind.STARTUP, "Counters\u2028Bcc: y@evil.example")
+        challenge = make_challenge(gent, HOSTILE_TITLE)
+        application = Application(challenge_id=challenge.id, organisation_id=startup.id, proposal="A proposal.")
+        db.session.add(application)
+        db.session.commit()
+        with app.test_request_context():
+            notify.application_submitted(application)
+    (text,) = outbox_messages(app)
+    message = message_from_string(text)
+    assert message["To"] == "city@example.org" and message["Bcc"] is None
+    assert "Bcc: x@evil.example" in message["Subject"]  # harmless text inside the one Subject header
+    assert not any(line.lower().startswith("bcc") for line in text.split("\n\n", 1)[0].splitlines())
+
+
+@pytest.mark.parametrize("text", ["a\r\nb", "a\nb", "a\rb", "a\x00b", "a\tb", "a\u2028b", "a\u202eb", "a\x85b"])
+def test_header_text_makes_one_printable_line(text):
+    from proeftuin.services.mail import header_text
+
+    assert header_text(text) == "a b"
+
+
+def test_header_text_caps_the_length():
+    from proeftuin.services.mail import header_text
+
+    assert header_text("word " * 100, max_length=20) == "word word word word\u2026"
+    assert header_text("short title") == "short title"
+
+
+@pytest.mark.parametrize("address", [
+    "mailme@example.org\r\nBcc: x@evil.example", "mailme@example.org\nBcc: x@evil.example",
+    "mailme@example.org, x@evil.example", "mailme@example.org;x@evil.example",
+    "Mail Me <mailme@example.org>", "<x@evil.example>", "mailme@example.org ", "mailme", "mailme@",
+    "@example.org", "mailme@localhost", "", "a" * 250 + "@example.org", "mail\x00me@example.org",
+])
+def test_send_mail_refuses_anything_but_one_plain_address(make_app, address):
+    from proeftuin.services.mail import InvalidRecipient, send_mail
+
+    app = make_app()
+    with app.app_context(), pytest.raises(InvalidRecipient):
+        send_mail(address, "Subject", "Body")
+    assert outbox_messages(app) == []
+
+
+@pytest.mark.parametrize("address", ["mailme@example.org", "Fien@Steunpunt.example", "an.na+tag@gent.be"])
+def test_send_mail_accepts_plain_addresses(make_app, address):
+    from email import message_from_string
+
+    from proeftuin.services.mail import send_mail
+
+    app = make_app()
+    with app.app_context():
+        send_mail(address, "Subject", "Body")
+    (text,) = outbox_messages(app)
+    assert message_from_string(text)["To"] == address

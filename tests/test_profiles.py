@@ -51,6 +51,9 @@ def test_profile_text_is_escaped(app, world):
 
 
 def test_startup_cannot_write_another_profile_or_verify_itself(app, world):
+    with app.app_context():  # the fixture's organisations are verified; B is not, here
+        db.session.get(Organisation, world.ids["org_suB"]).verified_at = None
+        db.session.commit()
     client = app.test_client()
     login(client, world.emails["suB"])
     client.post("/startups/profile", data=dict(FORM, organisation_id=world.ids["org_suA"], verified_at="2020-01-01",

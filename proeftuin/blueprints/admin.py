@@ -1,21 +1,22 @@
 """Platform administration: verify organisations, create facilitators, read the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField
+from wtforms import EmailField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
-from proeftuin.access import allow
-from proeftuin.blueprints.fields import apply_domain_error
+from proeftuin.access import STAFF, allow
+from proeftuin.blueprints.fields import SingleLineField, apply_domain_error
 from proeftuin.enums import Role
 from proeftuin.extensions import db
 from proeftuin.links import public_url
-from proeftuin.models import AuditEvent, Organisation
-from proeftuin.services import DomainError, accounts
+from proeftuin.models import AuditEvent
+from proeftuin.services import DomainError, InvalidInput, accounts, verification
+from proeftuin.services.listing import page_args
 from proeftuin.services.mail import send_mail
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -25,28 +26,85 @@ class VerifyForm(FlaskForm):
     pass
 
 
+class ReasonForm(FlaskForm):
+    """Reject or withdraw a verification: the reason is mailed to the registrant."""
+
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=verification.REASON_MAX)])
+
+
 class FacilitatorForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = SingleLineField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
 @bp.route("/")
 @allow(Role.ADMIN)
 def index():
-    organisations = db.session.scalars(
-        db.select(Organisation).order_by(Organisation.verified_at.is_not(None), Organisation.created_at.desc())
-    ).all()
-    return render_template("admin/index.html", organisations=organisations, verify_form=VerifyForm())
+    return render_template("admin/index.html", pending=verification.pending_count())
+
+
+@bp.route("/organisations/")
+@allow(*STAFF)
+def organisations():
+    """The verification queue: who registered, whether the e-mail fits, verify / reject / revoke."""
+    try:
+        filters = verification.QueueFilters.from_args(request.args)
+        page, per_page = page_args(request.args, 20, current_app.config["MAX_PER_PAGE"])
+    except InvalidInput:
+        abort(400)
+    pagination = db.paginate(verification.queue_query(filters), page=page, per_page=per_page, error_out=True)
+    return render_template(
+        "admin/organisations.html", pagination=pagination, filters=filters,
+        rows=verification.queue_rows(pagination.items), verify_form=VerifyForm(), reason_form=ReasonForm(),
+    )
+
+
+def _back_to_queue():
+    back = request.form.get("back", "")
+    if back.startswith("/admin/organisations/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect(url_for("admin.organisations"))
 
 
 @bp.route("/organisations/<int:organisation_id>/verify", methods=["POST"])
-@allow(Role.ADMIN)
+@allow(*STAFF)
 def verify(organisation_id: int):
     if not VerifyForm().validate_on_submit():
         abort(400)
-    org = accounts.verify_organisation(current_user, organisation_id)
+    org = verification.verify(current_user, organisation_id)
     flash(_("%(name)s is verified.", name=org.name), "success")
-    return redirect(url_for("admin.index"))
+    return _back_to_queue()
+
+
+def _decide_with_reason(organisation_id: int, decide, message):
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reason; it is sent to the person who registered."), "error")
+        return _back_to_queue()
+    try:
+        org = decide(current_user, organisation_id, form.reason.data)
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(message % {"name": org.name}, "success")
+    return _back_to_queue()
+
+
+@bp.route("/organisations/<int:organisation_id>/reject", methods=["POST"])
+@allow(*STAFF)
+def reject(organisation_id: int):
+    return _decide_with_reason(organisation_id, verification.reject,
+                               _("%(name)s is not verified; the reason was sent by e-mail."))
+
+
+@bp.route("/organisations/<int:organisation_id>/revoke", methods=["POST"])
+@allow(*STAFF)
+def revoke(organisation_id: int):
+    return _decide_with_reason(organisation_id, verification.revoke,
+                               _("The verification of %(name)s is withdrawn; the reason was sent by e-mail."))
 
 
 @bp.route("/facilitators/new", methods=["GET", "POST"])

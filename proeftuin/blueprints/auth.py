@@ -1,7 +1,9 @@
 """Registration, log-in and log-out, password reset and change."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+import hashlib
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -10,13 +12,14 @@ from proeftuin.access import ANYONE, SIGNED_IN, allow
 from proeftuin.blueprints.auth_forms import (
     ChangePasswordForm,
     LoginForm,
+    OrganisationForm,
     RegisterForm,
     ResetPasswordForm,
     ResetRequestForm,
 )
 from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.blueprints.main import safe_next
-from proeftuin.enums import OrgKind, Region
+from proeftuin.enums import OrgKind, Region, Role
 from proeftuin.extensions import db, limiter
 from proeftuin.links import public_url
 from proeftuin.models import Municipality
@@ -30,8 +33,35 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _login_account_key() -> str:
+    """Rate-limit key for the account being tried: the normalised e-mail, whatever the client IP.
+
+    The per-IP limit alone lets guesses against one account be spread over many addresses; this
+    second limit stops that at `LOGIN_ACCOUNT_RATE_LIMIT` (default 20 per 15 minutes, so at most
+    80 guesses an hour, under ASVS's 100). Why it cannot lock people out without bound:
+
+    - it is a window, not a lockout flag: the account opens again by itself when the window ends
+      (at most 15 minutes after the last attempt), and no state is kept beyond that;
+    - it is set above the per-IP limit, so blocking one account costs an attacker more than one
+      IP's quota per window, and it only blocks the log-in form: password reset (its own per-IP
+      limit) and sessions already open keep working;
+    - the key is a hash of the normalised address, so case or spaces cannot open a fresh
+      counter, the storage holds no e-mail addresses, and a huge form value makes a short key.
+    """
+    email = accounts.normalise_email(request.form.get("email", ""))
+    return "login-account:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def _reset_limit() -> str:
     return current_app.config["RESET_RATE_LIMIT"]
+
+
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
 
 
 def _start_session(user, remember: bool) -> None:
@@ -46,6 +76,7 @@ def _start_session(user, remember: bool) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @allow(ANYONE)
+@limiter.limit(_register_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -66,21 +97,24 @@ def register():
             locale=locale,
         )
         try:
-            user = accounts.register(data)
+            accounts.register(data)
         except DomainError as exc:
             if not apply_domain_error(form, exc):
                 flash(exc.message, "error")
         else:
-            _start_session(user, remember=False)
-            flash(_("Welcome to Proeftuin. Your organisation will be verified by the support point."), "success")
-            target = "startups.edit_profile" if user.role.value == "startup" else "challenges.mine"
-            return redirect(url_for(target))
+            # The same answer whether the address was new or already had an account (no oracle):
+            # no automatic log-in, one message, one redirect; the mail tells each case apart.
+            flash(_("Thank you. We sent a message to the address you gave; log in to continue. "
+                    "The support point will verify your organisation."), "success")
+            target = "startups.edit_profile" if data.kind == OrgKind.STARTUP else "challenges.mine"
+            return redirect(url_for("auth.login", next=url_for(target)))
     return render_template("auth/register.html", form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow(ANYONE)
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_account_limit, methods=["POST"], key_func=_login_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -150,6 +184,39 @@ def reset_password(token: str):
     return render_template("auth/reset_password.html", form=form)
 
 
+def _organisation_form() -> OrganisationForm | None:
+    """The organisation settings form, for members of a municipality or start-up."""
+    if current_user.organisation is None or current_user.role not in (Role.MUNICIPALITY, Role.STARTUP):
+        return None
+    form = OrganisationForm(prefix="org")
+    if not form.is_submitted():
+        form.organisation_name.data = current_user.organisation.name
+    return form
+
+
+@bp.route("/account/organisation", methods=["POST"])
+@allow(Role.MUNICIPALITY, Role.STARTUP)
+def organisation_settings():
+    form = _organisation_form()
+    if form is None:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            was_verified = current_user.organisation.is_verified
+            org = accounts.rename_organisation(current_user, form.organisation_name.data)
+        except DomainError as exc:
+            db.session.rollback()
+            if not apply_domain_error(form, exc):
+                flash(exc.message, "error")
+        else:
+            flash(_("The organisation settings are saved."), "success")
+            if was_verified and not org.is_verified:
+                flash(_("Because the name changed, the support point verifies your organisation again; "
+                        "until then what it publishes is not public."), "info")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=ChangePasswordForm(formdata=None), org_form=form)
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def account():
@@ -165,4 +232,4 @@ def account():
             session.clear()
             flash(_("Your password is changed. Log in again with the new password."), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, org_form=_organisation_form())

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from proeftuin.blueprints.fields import WebsiteField
+from proeftuin.blueprints.fields import SingleLineField, WebsiteField
 from proeftuin.enums import OrgKind, Region
 
 
@@ -15,11 +15,13 @@ class RegisterForm(FlaskForm):
         choices=[(OrgKind.MUNICIPALITY.value, _l("a municipality")), (OrgKind.STARTUP.value, _l("a start-up"))],
         validators=[DataRequired()],
     )
-    municipality = SelectField(_l("Municipality"), choices=[], validators=[Optional()], validate_choice=False)
-    organisation_name = StringField(_l("Company name"), validators=[Optional(), Length(max=160)])
-    region = SelectField(_l("Where is the company based?"), choices=[], validators=[Optional()])
+    # No Optional() on the fields below: it would stop the chain before the validate_<field>
+    # methods that require them for one kind of registration.
+    municipality = SelectField(_l("Municipality"), choices=[], default="", validate_choice=False)
+    organisation_name = SingleLineField(_l("Company name"), validators=[Length(max=160)])
+    region = SelectField(_l("Where is the company based?"), choices=[], default="")
     website = WebsiteField(_l("Website"))
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    name = SingleLineField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(
         _l("Password"),
@@ -73,3 +75,9 @@ class ChangePasswordForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))],
     )
+
+
+class OrganisationForm(FlaskForm):
+    """The organisation settings on the account page (its name, for now)."""
+
+    organisation_name = SingleLineField(_l("Name of the organisation"), validators=[DataRequired(), Length(max=160)])

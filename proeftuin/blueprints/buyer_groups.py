@@ -7,12 +7,12 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField, StringField
+from wtforms import HiddenField, SelectMultipleField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from proeftuin.access import STAFF, allow
 from proeftuin.blueprints.actions import run_action
-from proeftuin.blueprints.fields import apply_domain_error
+from proeftuin.blueprints.fields import SingleLineField, apply_domain_error, id_value
 from proeftuin.blueprints.matching_support import semantic_results
 from proeftuin.enums import ChallengeStatus, Role
 from proeftuin.extensions import db
@@ -32,14 +32,14 @@ BACK_PREFIXES = ("/buyer-groups/", "/challenges/")
 class GroupForm(FlaskForm):
     """One cluster of the suggestions page: name it, keep or drop members, confirm or keep as proposal."""
 
-    name = StringField(_l("Name of the buyer group"), validators=[DataRequired(), Length(min=3, max=160)])
-    challenge_ids = SelectMultipleField(_l("Challenges in the group"), coerce=int, validate_choice=False)
-    action = StringField(validators=[AnyOf(["confirm", "propose"])])
+    name = SingleLineField(_l("Name of the buyer group"), validators=[DataRequired(), Length(min=3, max=160)])
+    challenge_ids = SelectMultipleField(_l("Challenges in the group"), coerce=id_value, validate_choice=False)
+    action = SingleLineField(validators=[AnyOf(["confirm", "propose"])])
     cluster = HiddenField()
 
 
 class ConfirmForm(FlaskForm):
-    name = StringField(_l("Name of the buyer group"), validators=[DataRequired(), Length(min=3, max=160)])
+    name = SingleLineField(_l("Name of the buyer group"), validators=[DataRequired(), Length(min=3, max=160)])
 
 
 class ActionForm(FlaskForm):

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from proeftuin.blueprints.fields import MultiCheckboxField
+from proeftuin.blueprints.fields import MultiCheckboxField, SingleLineField
 from proeftuin.enums import Language, ProcurementRoute, Theme
 from proeftuin.services.challenges import ChallengeData
 
 
 class ChallengeForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(min=5, max=160)])
+    title = SingleLineField(_l("Title"), validators=[DataRequired(), Length(min=5, max=160)])
     summary = TextAreaField(
         _l("Summary"),
         validators=[DataRequired(), Length(min=20, max=600)],

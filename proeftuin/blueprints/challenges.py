@@ -148,7 +148,11 @@ def change_status(challenge_id: int):
         flash(exc.message, "error")
     else:
         suggestion_service.after_challenge_change(challenge)
-        flash(str(STATUS_MESSAGES[form.action.data]), "success")
+        if form.action.data in ("publish", "reopen") and not challenge_service.is_public(challenge):
+            flash(_("The challenge is published, but stays hidden from start-ups until your municipality "
+                    "is verified by the support point."), "info")
+        else:
+            flash(str(STATUS_MESSAGES[form.action.data]), "success")
     return redirect(url_for("challenges.detail", challenge_id=challenge_id))
 
 

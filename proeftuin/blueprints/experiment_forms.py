@@ -3,90 +3,45 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel.numbers import NumberFormatError, parse_decimal
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    FloatField,
     HiddenField,
     IntegerField,
     RadioField,
     SelectField,
-    StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import TextInput
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from proeftuin.blueprints.fields import MultiCheckboxField
-from proeftuin.enums import Decision, ExperimentStatus, ProcurementRoute
-from proeftuin.services.experiments import ExperimentData, KpiData, PlanData, ProcurementData
+from proeftuin.blueprints.fields import (  # noqa: F401 (parse_number: re-exported for the tests)
+    LocalFloatField,
+    MultiCheckboxField,
+    SingleLineField,
+    id_value,
+    parse_number,
+)
+from proeftuin.enums import Decision, ExperimentStatus, ParticipationState, ProcurementRoute
+from proeftuin.services import InvalidInput
+from proeftuin.services.experiments import (
+    MAX_PROCUREMENT_VALUE,
+    ExperimentData,
+    KpiData,
+    PlanData,
+    ProcurementData,
+)
+from proeftuin.services.listing import parse_id
 
 
 def optional_int(value) -> int | None:
-    """Coerce a select's value; the empty placeholder gives None (and DataRequired then complains)."""
+    """Coerce a select's value; the empty placeholder gives None (and DataRequired then complains).
+
+    Anything but an id the database can hold is a ValueError (the field's error), never a query.
+    """
     if value in (None, ""):
         return None
-    return int(value)
-
-
-SPACES = (" ", "\u00a0", "\u202f", "'")
-
-
-def parse_number(text: str, locale: str) -> float:
-    """A number as people type it: "12,5" and "1.250" in Dutch, "12.5" and "1,250" in English.
-
-    Raises:
-        ValueError: the text is not a number.
-    """
-    raw = text.strip()
-    for space in SPACES:
-        raw = raw.replace(space, "")
-    if not raw:
-        raise ValueError("empty")
-    try:
-        return float(parse_decimal(raw, locale=locale, strict=True))
-    except (NumberFormatError, ValueError):
-        pass
-    try:
-        return float(raw)
-    except ValueError:
-        if raw.count(",") == 1 and "." not in raw:
-            return float(raw.replace(",", "."))
-        raise
-
-
-def show_number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
-
-
-class LocalFloatField(FloatField):
-    """A float that accepts the reader's decimal comma as well as a decimal point.
-
-    Rendered as a text input with a decimal keyboard rather than `type=number`, which rejects a
-    comma in some browsers and locales (the GOV.UK design system advises the same).
-    """
-
-    widget = TextInput()
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = parse_number(valuelist[0], str(get_locale() or "nl"))
-        except ValueError as exc:
-            self.data = None
-            raise ValueError(self.gettext("Not a valid number.")) from exc
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return show_number(self.data)
+    return id_value(value)
 
 
 TERMS_HINTS = {
@@ -97,15 +52,15 @@ TERMS_HINTS = {
 
 
 class PlanForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=160)])
+    title = SingleLineField(_l("Title"), validators=[DataRequired(), Length(max=160)])
     hypothesis = TextAreaField(
         _l("Hypothesis"), validators=[DataRequired(), Length(max=5000)],
         description=_l("What should the experiment show? For example: with sensors at the school gate, "
                        "fewer cars stop there within three months."))
-    startups = MultiCheckboxField(_l("Start-ups"), coerce=int, choices=[],
+    startups = MultiCheckboxField(_l("Start-ups"), coerce=id_value, choices=[],
                                   validators=[DataRequired(message=_l("Choose at least one start-up."))])
     municipalities = MultiCheckboxField(
-        _l("Municipalities"), coerce=int, choices=[],
+        _l("Municipalities"), coerce=id_value, choices=[],
         description=_l("Several municipalities can share one pilot. The challenge's municipality always takes part."))
     start_date = DateField(_l("Start"), validators=[Optional()])
     end_date = DateField(_l("End"), validators=[Optional()])
@@ -117,9 +72,15 @@ class PlanForm(FlaskForm):
     data_terms = TextAreaField(_l("Data sharing"), validators=[Optional(), Length(max=5000)],
                                description=TERMS_HINTS["data_terms"])
 
-    def set_choices(self, startups, municipalities) -> None:
-        self.startups.choices = [(o.id, o.name) for o in startups]
-        self.municipalities.choices = [(o.id, o.name) for o in municipalities]
+    def set_choices(self, startups, municipalities, states: dict[int, str] | None = None) -> None:
+        """The organisations to tick; `states` marks those invited or declined (by organisation id)."""
+        states = states or {}
+
+        def label(o) -> str:
+            return f"{o.name} ({states[o.id].lower()})" if o.id in states else o.name
+
+        self.startups.choices = [(o.id, label(o)) for o in startups]
+        self.municipalities.choices = [(o.id, label(o)) for o in municipalities]
 
     def plan_values(self) -> dict:
         return {
@@ -140,11 +101,15 @@ class PlanForm(FlaskForm):
 
     @classmethod
     def for_experiment(cls, experiment) -> PlanForm:
-        form = cls(obj=experiment)
-        if not form.is_submitted():
-            form.startups.data = [o.id for o in experiment.startups]
-            form.municipalities.data = [o.id for o in experiment.municipalities]
-        return form
+        # parties and open invitations are ticked; a declined organisation can be ticked again
+        def ticked(rows) -> list[int]:
+            return [p.organisation_id for p in rows if p.state != ParticipationState.DECLINED]
+
+        plan = ("title", "hypothesis", "start_date", "end_date", "budget", "ip_terms", "equipment_terms",
+                "data_terms")
+        return cls(data={**{name: getattr(experiment, name) for name in plan},
+                         "startups": ticked(experiment.startup_participations),
+                         "municipalities": ticked(experiment.municipality_participations)})
 
 
 class ExperimentForm(PlanForm):
@@ -156,8 +121,8 @@ class ExperimentForm(PlanForm):
     @staticmethod
     def _int_or_none(value) -> int | None:
         try:
-            return int(value) if value not in (None, "") else None
-        except (TypeError, ValueError):
+            return parse_id(value) if value not in (None, "") else None
+        except (TypeError, InvalidInput):
             return None
 
     def to_data(self) -> ExperimentData:
@@ -170,9 +135,9 @@ class ExperimentForm(PlanForm):
 
 
 class KpiForm(FlaskForm):
-    name = StringField(_l("KPI"), validators=[DataRequired(), Length(max=160)],
+    name = SingleLineField(_l("KPI"), validators=[DataRequired(), Length(max=160)],
                        description=_l("What you measure, for example: cars stopping at the school gate per morning."))
-    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=40)],
+    unit = SingleLineField(_l("Unit"), validators=[DataRequired(), Length(max=40)],
                        description=_l("For example: cars, minutes, kWh, %."))
     baseline = LocalFloatField(_l("Baseline"), validators=[Optional()],
                                description=_l("The value before the experiment, if known."))
@@ -195,10 +160,10 @@ class KpiForm(FlaskForm):
 class MeasurementForm(FlaskForm):
     """One actual value of a KPI; prefixed "m" on the page, next to the decision's and procurement's fields."""
 
-    kpi = SelectField(_l("KPI"), coerce=int, choices=[], validators=[InputRequired()])
+    kpi = SelectField(_l("KPI"), coerce=id_value, choices=[], validators=[InputRequired()])
     measured_on = DateField(_l("Date"), validators=[InputRequired()], default=date.today)
     value = LocalFloatField(_l("Value"), validators=[InputRequired()])
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)],
+    note = SingleLineField(_l("Note"), validators=[Optional(), Length(max=500)],
                        description=_l("How it was measured, or anything unusual."))
 
     def __init__(self, *args, kpis=(), **kwargs):
@@ -232,7 +197,7 @@ AWARDED = {"unknown": None, "yes": True, "no": False}
 class ProcurementForm(FlaskForm):
     route = SelectField(_l("Procurement route"), choices=[], validators=[Optional()])
     value = IntegerField(_l("Estimated or awarded value (euro)"),
-                         validators=[Optional(), NumberRange(min=0, max=10_000_000_000)])
+                         validators=[Optional(), NumberRange(min=0, max=MAX_PROCUREMENT_VALUE)])
     awarded = RadioField(_l("Awarded"), choices=[("unknown", _l("Not known yet")), ("yes", _l("Yes")),
                                                   ("no", _l("No"))],
                          default="unknown", validators=[InputRequired(), AnyOf(list(AWARDED))])
@@ -244,7 +209,8 @@ class ProcurementForm(FlaskForm):
 
     def validate_route(self, field) -> None:
         if field.data and field.data not in ProcurementRoute.values():
-            raise ValueError(_l("Choose one of the listed routes."))
+            # ValidationError, not ValueError: WTForms lets any other exception of a validator escape (500)
+            raise ValidationError(_l("Choose one of the listed routes."))
 
     @staticmethod
     def initial(experiment) -> dict:
@@ -258,6 +224,18 @@ class ProcurementForm(FlaskForm):
     def to_data(self) -> ProcurementData:
         return ProcurementData(route=ProcurementRoute(self.route.data) if self.route.data else None,
                                value=self.value.data, awarded=AWARDED[self.awarded.data])
+
+
+class InviteForm(FlaskForm):
+    """Invite one more municipality or start-up; the service refuses one already invited or taking part."""
+
+    organisation = SelectField(_l("Organisation"), coerce=optional_int, choices=[], validate_choice=False,
+                               validators=[DataRequired(message=_l("Choose an organisation."))])
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation.choices = [("", _l("Choose an organisation"))] + [
+            (o.id, f"{o.name} \u00b7 {o.kind.label}") for o in organisations]
 
 
 class ConfirmForm(FlaskForm):

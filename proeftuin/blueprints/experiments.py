@@ -2,7 +2,8 @@
 measure its KPIs, decide go / no go and follow the procurement that comes after.
 
 Every route below the list needs a signed-in user; what they may do on one experiment is decided
-by the service from their relation to it (manager, start-up party, or nobody: 404).
+by the service from their relation to it (manager, start-up party, invited organisation, or
+nobody: 404). An invited organisation sees only its invitation, and accepts or declines it.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from proeftuin.blueprints.experiment_forms import (
     ConfirmForm,
     DecisionForm,
     ExperimentForm,
+    InviteForm,
     KpiForm,
     MeasurementForm,
     NoteForm,
@@ -29,7 +31,7 @@ from proeftuin.extensions import db
 from proeftuin.services import DomainError, InvalidInput
 from proeftuin.services import experiments as experiment_service
 from proeftuin.services import suggestions as suggestion_service
-from proeftuin.services.listing import page_args
+from proeftuin.services.listing import id_arg, page_args
 
 bp = Blueprint("experiments", __name__, url_prefix="/experiments")
 
@@ -100,6 +102,8 @@ def _show_detail(experiment, **forms):
             "note": experiment.decision_note}),
         "procurement_form": lambda: ProcurementForm(formdata=None, data=ProcurementForm.initial(experiment)),
         "stop_form": lambda: StatusForm(formdata=None),
+        "invite_form": lambda: InviteForm(
+            formdata=None, organisations=experiment_service.invite_choices(experiment) if manage else ()),
     }
     for name, build in defaults.items():
         forms.setdefault(name, build())
@@ -121,6 +125,7 @@ def _show_detail(experiment, **forms):
         kpis=kpis,
         recorders=experiment_service.recorders(experiment),
         timeline=experiment_service.timeline(experiment),
+        invitations=experiment_service.open_invitations(experiment) if manage else [],
         confirm_form=ConfirmForm(formdata=None),
         **forms,
     )
@@ -140,6 +145,8 @@ def index():
                              error_out=False)
     return render_template(
         "experiments/index.html", pagination=pagination, filters=filters,
+        invitations=experiment_service.pending_invitations(current_user),
+        confirm_form=ConfirmForm(formdata=None),
         counts=experiment_service.status_counts(current_user),
         may_create=current_user.role in (Role.MUNICIPALITY, *STAFF),
         next_of=experiment_service.NEXT,
@@ -148,12 +155,10 @@ def index():
 
 
 def _source_arg(name: str) -> int | None:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
+    try:
+        return id_arg(request.args, name)
+    except InvalidInput:
         abort(400)
-    return int(value)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -203,7 +208,49 @@ def create():
 @bp.route("/<int:experiment_id>")
 @allow(SIGNED_IN)
 def detail(experiment_id: int):
+    invitation = experiment_service.invitation_for(current_user, experiment_id)
+    if invitation is not None:
+        return render_template("experiments/invitation.html", invitation=invitation,
+                               confirm_form=ConfirmForm(formdata=None))
     return _show_detail(experiment_service.get_readable(current_user, experiment_id))
+
+
+@bp.route("/<int:experiment_id>/invitations", methods=["POST"])
+@allow(SIGNED_IN)
+def invite(experiment_id: int):
+    experiment = experiment_service.get_manageable(current_user, experiment_id)
+    form = InviteForm(organisations=experiment_service.invite_choices(experiment))
+    return _submit_on_detail(
+        experiment, form, "invite_form",
+        lambda: experiment_service.invite(current_user, experiment_id, form.organisation.data),
+        _("The invitation is sent. The organisation takes part once one of its members accepts."), "parties",
+    )
+
+
+@bp.route("/<int:experiment_id>/accept", methods=["POST"])
+@allow(Role.MUNICIPALITY, Role.STARTUP)
+def accept(experiment_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        experiment_service.accept_invitation(current_user, experiment_id)
+    except DomainError as exc:
+        db.session.rollback()
+        _reraise_access(exc)
+        flash(exc.message, "error")
+    else:
+        flash(_("You accepted the invitation: your organisation now takes part in the experiment."), "success")
+    return redirect(_detail_url(experiment_id))
+
+
+@bp.route("/<int:experiment_id>/decline", methods=["POST"])
+@allow(Role.MUNICIPALITY, Role.STARTUP)
+def decline(experiment_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    experiment_service.decline_invitation(current_user, experiment_id)
+    flash(_("You declined the invitation. Whoever invited your organisation is told."), "success")
+    return redirect(url_for("experiments.index"))
 
 
 @bp.route("/<int:experiment_id>/edit", methods=["GET", "POST"])
@@ -214,7 +261,8 @@ def edit(experiment_id: int):
         flash(_("This experiment is closed; its plan can no longer be changed."), "error")
         return redirect(_detail_url(experiment_id))
     form = PlanForm.for_experiment(experiment)
-    form.set_choices(experiment_service.startup_choices(), experiment_service.municipality_choices())
+    form.set_choices(experiment_service.startup_choices(), experiment_service.municipality_choices(),
+                     experiment_service.participation_labels(experiment))
     if form.validate_on_submit():
         try:
             experiment_service.update_plan(current_user, experiment_id, form.to_data())

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from proeftuin.blueprints.fields import MultiCheckboxField
+from proeftuin.blueprints.fields import MultiCheckboxField, SingleLineField
 from proeftuin.enums import ExpertArea, Language
-from proeftuin.services.experts import ProfileData, PublicText, QuestionData
+from proeftuin.services.experts import CONFIRM_TEXT, ProfileData, PublicText, QuestionData
 
 
 class ExpertProfileForm(FlaskForm):
@@ -56,7 +56,7 @@ class ExpertProfileForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    title = StringField(_l("Your question in one line"), validators=[DataRequired(), Length(min=5, max=200)])
+    title = SingleLineField(_l("Your question in one line"), validators=[DataRequired(), Length(min=5, max=200)])
     question = TextAreaField(
         _l("Your question"),
         validators=[DataRequired(), Length(min=20, max=10000)],
@@ -109,9 +109,11 @@ class ActionForm(FlaskForm):
 
 
 class PublishForm(FlaskForm):
-    title = StringField(_l("Public title"), validators=[DataRequired(), Length(min=5, max=200)])
+    title = SingleLineField(_l("Public title"), validators=[DataRequired(), Length(min=5, max=200)])
     question = TextAreaField(_l("Public question"), validators=[DataRequired(), Length(min=20, max=20000)])
     answer = TextAreaField(_l("Public answer"), validators=[DataRequired(), Length(min=20, max=20000)])
+    confirm = BooleanField(_l("I have read the text and it contains no personal data."),
+                           validators=[DataRequired(message=CONFIRM_TEXT)])
 
     def to_public(self) -> PublicText:
         return PublicText(title=self.title.data, question=self.question.data, answer=self.answer.data)

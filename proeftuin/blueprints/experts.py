@@ -28,7 +28,7 @@ from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.blueprints.matching_support import semantic_results
 from proeftuin.enums import Language, Role
 from proeftuin.extensions import db
-from proeftuin.services import DomainError, InvalidInput, matching
+from proeftuin.services import DomainError, InvalidInput, anonymiser, matching
 from proeftuin.services import experts as expert_service
 from proeftuin.services.listing import page_args
 
@@ -242,7 +242,7 @@ def publish(question_id: int):
     form = PublishForm() if request.method == "POST" else PublishForm(data=asdict(draft))
     if form.validate_on_submit():
         try:
-            expert_service.publish(current_user, question_id, form.to_public())
+            expert_service.publish(current_user, question_id, form.to_public(), confirmed=form.confirm.data)
         except DomainError as exc:
             db.session.rollback()
             if exc.status_code == 404:
@@ -252,7 +252,10 @@ def publish(question_id: int):
         else:
             flash(_("The anonymised question and answer are in the knowledge base."), "success")
             return redirect(url_for("experts.knowledge_entry", question_id=question_id))
-    return render_template("questions/publish.html", form=form, question=question)
+    # The highlighted preview is of the text in the form: the draft, or what staff just sent.
+    review = expert_service.review_publication(current_user, question_id, form.to_public())
+    return render_template("questions/publish.html", form=form, question=question, review=review,
+                           kind_labels=anonymiser.PLACEHOLDERS)
 
 
 @bp.route("/questions/<int:question_id>/unpublish", methods=["POST"])

@@ -14,7 +14,7 @@ from proeftuin.enums import RejectReason
 from proeftuin.extensions import db
 from proeftuin.services import DomainError, InvalidInput, review
 from proeftuin.services import challenges as challenge_service
-from proeftuin.services.listing import page_args
+from proeftuin.services.listing import int_list, page_args
 
 bp = Blueprint("review", __name__)
 
@@ -51,8 +51,8 @@ def queue():
 def decide():
     form = DecisionForm()
     try:
-        ids = [int(v) for v in request.form.getlist("ids")]
-    except ValueError:
+        ids = int_list(request.form.getlist("ids"))
+    except InvalidInput:
         abort(400)
     back = request.form.get("back", "")
     target = back if back.startswith("/review/") and not back.startswith("//") else url_for("review.queue")

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from proeftuin.blueprints.fields import MultiCheckboxField, WebsiteField
+from proeftuin.blueprints.fields import MultiCheckboxField, SingleLineField, WebsiteField
 from proeftuin.enums import Language, Maturity, Region, Theme
 from proeftuin.services.profiles import ProfileData
 
 
 class ProfileForm(FlaskForm):
-    tagline = StringField(_l("Tagline"), validators=[DataRequired(), Length(min=10, max=160)],
+    tagline = SingleLineField(_l("Tagline"), validators=[DataRequired(), Length(min=10, max=160)],
                           description=_l("What you do, in one line."))
     capabilities = TextAreaField(
         _l("What can you do?"),

@@ -3,7 +3,14 @@ from proeftuin.models.application import Application
 from proeftuin.models.audit import AuditEvent
 from proeftuin.models.buyer_group import BuyerGroup, BuyerGroupMember
 from proeftuin.models.challenge import Challenge, ChallengeTheme
-from proeftuin.models.experiment import Experiment, ExperimentEvent, Kpi, KpiMeasurement
+from proeftuin.models.experiment import (
+    Experiment,
+    ExperimentEvent,
+    Kpi,
+    KpiMeasurement,
+    MunicipalityParticipation,
+    StartupParticipation,
+)
 from proeftuin.models.expert import ExpertProfile, ExpertQuestion, QuestionMessage
 from proeftuin.models.matching import Embedding, IndexState, MatchSuggestion
 from proeftuin.models.notification import Notification
@@ -30,8 +37,10 @@ __all__ = [
     "IndexState",
     "MatchSuggestion",
     "Municipality",
+    "MunicipalityParticipation",
     "Organisation",
     "ProfileTheme",
+    "StartupParticipation",
     "StartupProfile",
     "User",
 ]

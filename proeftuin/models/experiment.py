@@ -3,26 +3,68 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from proeftuin.enums import Decision, ExperimentStatus, ProcurementRoute
+from proeftuin.enums import Decision, ExperimentStatus, ParticipationState, ProcurementRoute
 from proeftuin.extensions import db
 from proeftuin.models.challenge import Challenge
 from proeftuin.models.organisation import Organisation
 from proeftuin.models.types import UTCDateTime, enum_type, utcnow
 
-experiment_startup = sa.Table(
-    "experiment_startup",
-    db.metadata,
-    sa.Column("experiment_id", sa.ForeignKey("experiment.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("organisation_id", sa.ForeignKey("organisation.id"), primary_key=True),
-)
-experiment_municipality = sa.Table(
-    "experiment_municipality",
-    db.metadata,
-    sa.Column("experiment_id", sa.ForeignKey("experiment.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("organisation_id", sa.ForeignKey("organisation.id"), primary_key=True),
-)
+
+class Participation:
+    """One organisation's place in an experiment and its consent (a mixin of the two tables below).
+
+    Only an accepted participation makes the organisation a party. Rows that existed before
+    invitations (and the challenge's own municipality) are accepted; an organisation added
+    later is invited until its members accept or decline. A declined row stays, so the
+    organisation can be invited again.
+    """
+
+    experiment_id: Mapped[int] = mapped_column(sa.ForeignKey("experiment.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), primary_key=True)
+    state: Mapped[ParticipationState] = mapped_column(
+        enum_type(ParticipationState), default=ParticipationState.ACCEPTED,
+        server_default=ParticipationState.ACCEPTED.value)
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @declared_attr
+    def organisation(cls) -> Mapped[Organisation]:
+        return relationship(lazy="joined")
+
+    @property
+    def pending(self) -> bool:
+        return self.state == ParticipationState.INVITED
+
+
+class StartupParticipation(Participation, db.Model):
+    __tablename__ = "experiment_startup"
+
+
+class MunicipalityParticipation(Participation, db.Model):
+    __tablename__ = "experiment_municipality"
+
+
+experiment_startup = StartupParticipation.__table__
+experiment_municipality = MunicipalityParticipation.__table__
+
+
+def _parties(table: sa.Table, participations: str) -> dict:
+    """The accepted organisations of one participation table.
+
+    Appending an organisation here makes it a party at once (the state's default is accepted), which
+    builders and fixtures use; the services write the participations, which carry who invited whom.
+    """
+    return {
+        "secondary": table,
+        "primaryjoin": lambda: sa.and_(Experiment.id == table.c.experiment_id,
+                                       table.c.state == ParticipationState.ACCEPTED),
+        "secondaryjoin": lambda: Organisation.id == table.c.organisation_id,
+        "order_by": Organisation.name,
+        "overlaps": f"{participations},organisation",
+    }
 
 
 class Experiment(db.Model):
@@ -58,10 +100,15 @@ class Experiment(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     challenge: Mapped[Challenge] = relationship()
-    startups: Mapped[list[Organisation]] = relationship(secondary=experiment_startup, order_by=Organisation.name)
+    # parties: organisations whose participation is accepted
+    startups: Mapped[list[Organisation]] = relationship(**_parties(experiment_startup, "startup_participations"))
     municipalities: Mapped[list[Organisation]] = relationship(
-        secondary=experiment_municipality, order_by=Organisation.name
-    )
+        **_parties(experiment_municipality, "municipality_participations"))
+    # every participation, invitations and declines included
+    startup_participations: Mapped[list[StartupParticipation]] = relationship(
+        cascade="all, delete-orphan", order_by=StartupParticipation.organisation_id, overlaps="startups")
+    municipality_participations: Mapped[list[MunicipalityParticipation]] = relationship(
+        cascade="all, delete-orphan", order_by=MunicipalityParticipation.organisation_id, overlaps="municipalities")
     kpis: Mapped[list[Kpi]] = relationship(back_populates="experiment", cascade="all, delete-orphan",
                                            order_by="Kpi.id")
     events: Mapped[list[ExperimentEvent]] = relationship(cascade="all, delete-orphan",

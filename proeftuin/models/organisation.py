@@ -45,6 +45,9 @@ class Organisation(db.Model):
     website: Mapped[str | None] = mapped_column(sa.String(300))
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the support point refused (or withdrew) the verification; cleared when it verifies.
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(sa.Text())
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -55,6 +58,18 @@ class Organisation(db.Model):
     @property
     def is_verified(self) -> bool:
         return self.verified_at is not None
+
+    @property
+    def is_rejected(self) -> bool:
+        """Refused or withdrawn by the support point, and not verified since."""
+        return self.verified_at is None and self.rejected_at is not None
+
+    @property
+    def verification_state(self) -> str:
+        """``"verified"``, ``"rejected"`` or ``"pending"``."""
+        if self.verified_at is not None:
+            return "verified"
+        return "rejected" if self.rejected_at is not None else "pending"
 
     def __repr__(self) -> str:
         return f"<Organisation {self.slug}>"

@@ -3,19 +3,23 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from proeftuin.enums import PROVINCE_TO_REGION, OrgKind, Region, Role
 from proeftuin.extensions import db
+from proeftuin.links import public_url
 from proeftuin.models import Municipality, Organisation, User
 from proeftuin.services import Conflict, Forbidden, InvalidInput, NotFound, audit
+from proeftuin.services.mail import send_mail
 from proeftuin.services.passwords import (
     hash_password,
     needs_rehash,
@@ -77,67 +81,198 @@ class Registration:
     locale: str | None = None
 
 
-def register(data: Registration) -> User:
-    """Create an organisation and its first member, in one transaction.
+@dataclass
+class RegistrationResult:
+    """What `register` did; the view answers the same in both cases (no account oracle).
 
-    Raises:
-        InvalidInput: the password breaks the policy or the municipality is unknown.
-        Conflict: the e-mail or the municipality already has an account.
+    `user` is the new account, or None when the e-mail already had one (its owner was mailed).
     """
+
+    user: User | None
+
+    @property
+    def created(self) -> bool:
+        return self.user is not None
+
+
+REGISTER_ATTEMPTS = 3  # a concurrent registration can take the slug we chose; try a fresh one
+
+WELCOME_SUBJECT = _l("Welcome to Proeftuin")
+WELCOME_BODY = _l(
+    "Hello %(name)s,\n\nYour account for %(organisation)s is ready. Log in here:\n%(login)s\n\n"
+    "The support point verifies every new organisation; until then what you publish is not public.\n"
+)
+ALREADY_SUBJECT = _l("Someone tried to register with your e-mail address")
+ALREADY_BODY = _l(
+    "Hello %(name)s,\n\nSomeone (perhaps you) tried to register a new Proeftuin account with this "
+    "e-mail address, but it already has an account. Nothing was changed.\n\n"
+    "Log in here: %(login)s\nForgot your password? Choose a new one here: %(reset)s\n\n"
+    "If this was not you, you can ignore this message.\n"
+)
+
+
+def _email_owner(email: str) -> User | None:
+    return db.session.scalar(db.select(User).where(User.email == email))
+
+
+def _municipality_taken(nis_code: str) -> bool:
+    return db.session.scalar(
+        db.select(Organisation.id).where(Organisation.municipality_nis == nis_code)
+    ) is not None
+
+
+def _municipality_conflict() -> Conflict:
+    return Conflict(
+        str(_l("This municipality already has an account. Ask a colleague to invite you.")),
+        "municipality",
+    )
+
+
+def _check_registration(data: Registration) -> Municipality | None:
+    """Shape checks that do not depend on existing accounts (so they cannot reveal any)."""
     check_password_policy(data.password)
-    email = normalise_email(data.email)
-    if db.session.scalar(db.select(User.id).where(User.email == email)):
-        raise Conflict(str(_l("An account with this e-mail address already exists.")), "email")
+    if not data.name.strip():
+        raise InvalidInput(str(_l("Enter your name.")), "name")
     if data.kind == OrgKind.MUNICIPALITY:
         municipality = db.session.get(Municipality, data.municipality_nis or "")
         if municipality is None:
             raise InvalidInput(str(_l("Choose a municipality from the list.")), "municipality")
-        taken = db.session.scalar(
-            db.select(Organisation.id).where(Organisation.municipality_nis == municipality.nis_code)
-        )
-        if taken:
-            raise Conflict(
-                str(_l("This municipality already has an account. Ask a colleague to invite you.")),
-                "municipality",
-            )
+        return municipality
+    if data.kind == OrgKind.STARTUP:
+        if not data.organisation_name.strip():
+            raise InvalidInput(str(_l("Enter the name of your company.")), "organisation_name")
+        if data.region is None:
+            raise InvalidInput(str(_l("Choose where the company is based.")), "region")
+        return None
+    raise InvalidInput(str(_l("Choose municipality or start-up.")), "kind")
+
+
+def _new_account(data: Registration, email: str, password_hash: str,
+                 municipality: Municipality | None, retry: bool = False) -> User:
+    """Insert the organisation and its first member and commit (IntegrityError on a lost race).
+
+    On a retry the slug gets a random suffix, so racers with the same name do not collide again.
+    """
+
+    def slug_for(name: str) -> str:
+        return unique_slug(f"{name} {secrets.token_hex(3)}" if retry else name)
+
+    if municipality is not None:
         org = Organisation(
             kind=OrgKind.MUNICIPALITY,
             name=municipality.name_nl,
-            slug=unique_slug(municipality.name_nl),
+            slug=slug_for(municipality.name_nl),
             region=PROVINCE_TO_REGION[municipality.province],
             municipality_nis=municipality.nis_code,
             contact_email=email,
         )
         role = Role.MUNICIPALITY
-    elif data.kind == OrgKind.STARTUP:
+    else:
+        name = data.organisation_name.strip()
         org = Organisation(
             kind=OrgKind.STARTUP,
-            name=data.organisation_name.strip(),
-            slug=unique_slug(data.organisation_name),
-            region=data.region or Region.ABROAD,
+            name=name,
+            slug=slug_for(name),
+            region=data.region,
             website=data.website or None,
             contact_email=email,
         )
         role = Role.STARTUP
-    else:
-        raise InvalidInput(str(_l("Choose municipality or start-up.")), "kind")
-    user = User(
-        email=email,
-        password_hash=hash_password(data.password),
-        name=data.name.strip(),
-        role=role,
-        organisation=org,
-        locale=data.locale,
-    )
+    user = User(email=email, password_hash=password_hash, name=data.name.strip(), role=role,
+                organisation=org, locale=data.locale)
     db.session.add_all([org, user])
     db.session.flush()
     audit.record(user, "account.register", org, kind=org.kind.value)
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise Conflict(str(_l("An account with this e-mail address already exists.")), "email") from exc
+    db.session.commit()
     return user
+
+
+def register(data: Registration) -> RegistrationResult:
+    """Create an organisation and its first member, in one transaction, and mail the address.
+
+    When the e-mail already has an account nothing is created: its owner gets a "someone tried to
+    register with your address" message instead, and the caller answers exactly as for a new
+    account. The password is hashed either way, so both paths cost the same.
+
+    Parallel registrations for one e-mail or one municipality: the database's unique constraints
+    decide; the losers roll back and get the same answer as if they had come second.
+
+    Raises:
+        InvalidInput: the password breaks the policy, the name or region is missing, or the
+            municipality is unknown.
+        Conflict: the municipality already has an account (field ``municipality``).
+    """
+    municipality = _check_registration(data)
+    email = normalise_email(data.email)
+    password_hash = hash_password(data.password)
+    for attempt in range(REGISTER_ATTEMPTS):
+        if municipality is not None and _municipality_taken(municipality.nis_code):
+            raise _municipality_conflict()
+        owner = _email_owner(email)
+        if owner is not None:
+            _mail_existing_owner(owner)
+            return RegistrationResult(None)
+        try:
+            user = _new_account(data, email, password_hash, municipality, retry=attempt > 0)
+        except IntegrityError:
+            db.session.rollback()
+            logger.info("account.register lost a race; checking again")
+            continue
+        _mail_new_user(user)
+        return RegistrationResult(user)
+    raise Conflict(str(_l("Registration failed; please try again.")))
+
+
+def _mail_new_user(user: User) -> None:
+    try:
+        with force_locale(user.locale or "nl"):
+            params = {"name": user.name, "organisation": user.organisation.name,
+                      "login": public_url("auth.login")}
+            send_mail(user.email, str(WELCOME_SUBJECT), str(WELCOME_BODY) % params)
+    except OSError:
+        logger.exception("welcome mail to user %s failed", user.id)
+
+
+def _mail_existing_owner(owner: User) -> None:
+    logger.info("account.register existing address user=%s", owner.id)
+    if not owner.active:
+        return
+    try:
+        with force_locale(owner.locale or "nl"):
+            params = {"name": owner.name, "login": public_url("auth.login"),
+                      "reset": public_url("auth.reset_request")}
+            send_mail(owner.email, str(ALREADY_SUBJECT), str(ALREADY_BODY) % params)
+    except OSError:
+        logger.exception("registration notice to user %s failed", owner.id)
+
+
+def rename_organisation(actor: User, name: str) -> Organisation:
+    """Correct the name of the actor's own municipality or start-up (the slug stays, so links do).
+
+    A verified organisation that changes its name goes back to the verification queue, so a
+    verified account cannot take on another organisation's name.
+
+    Raises:
+        Forbidden: the actor has no municipality or start-up of its own.
+        InvalidInput: the name is empty or longer than 160 characters.
+    """
+    org = actor.organisation
+    if org is None or actor.role not in (Role.MUNICIPALITY, Role.STARTUP):
+        raise Forbidden()
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput(str(_l("Enter the name of your organisation.")), "name")
+    if len(name) > 160:
+        raise InvalidInput(str(_l("Use at most 160 characters.")), "name")
+    if name != org.name:
+        audit.record(actor, "organisation.rename", org, old=org.name, new=name)
+        org.name = name
+        if org.verified_at is not None:
+            # A verified name is what others trust: a new one is checked again before it is public.
+            org.verified_at = None
+            audit.record(actor, "organisation.verification_reset", org, reason="rename")
+        db.session.commit()
+    return org
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -276,17 +411,4 @@ def staff_organisation() -> Organisation:
             verified_at=datetime.now(UTC),
         )
         db.session.add(org)
-    return org
-
-
-def verify_organisation(actor: User, organisation_id: int) -> Organisation:
-    if actor.role != Role.ADMIN:
-        raise Forbidden()
-    org = db.session.get(Organisation, organisation_id)
-    if org is None:
-        raise NotFound()
-    if org.verified_at is None:
-        org.verified_at = datetime.now(UTC)
-        audit.record(actor, "organisation.verify", org)
-        db.session.commit()
     return org

@@ -127,10 +127,19 @@ def withdraw(user: User, application_id: int) -> Application:
 
 
 def decide(user: User, application_id: int, decision: str, message: str | None) -> Application:
-    """Shortlist, reject or select an application to one of the user's own challenges."""
+    """Shortlist, reject or select an application to one of the user's own challenges.
+
+    Raises:
+        NotFound: not an application to one of the user's challenges.
+        InvalidTransition: the municipality is not verified (nothing it writes reaches start-ups),
+            or the decision is not possible in the application's status.
+    """
     application = db.session.get(Application, application_id)
     if application is None or not challenge_service.owns(user, application.challenge):
         raise NotFound()
+    if not application.challenge.organisation.is_verified:
+        raise InvalidTransition(str(_l(
+            "Your municipality is not verified yet; you can decide on applications once it is.")))
     if decision not in DECISIONS:
         raise InvalidInput("unknown decision")
     sources, target = DECISIONS[decision]

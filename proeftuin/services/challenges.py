@@ -68,8 +68,14 @@ def owns(user: User | None, challenge: Challenge) -> bool:
     )
 
 
+def is_public(challenge: Challenge) -> bool:
+    """Anyone may read it: a public status, written by a verified municipality."""
+    return challenge.status in PUBLIC_STATUSES and challenge.organisation.is_verified
+
+
 def can_view(user: User | None, challenge: Challenge) -> bool:
-    return challenge.status in PUBLIC_STATUSES or owns(user, challenge) or is_staff(user)
+    """Public challenges for everyone; the rest only for its own municipality and staff."""
+    return is_public(challenge) or owns(user, challenge) or is_staff(user)
 
 
 def get_visible(user: User | None, challenge_id: int) -> Challenge:
@@ -190,8 +196,9 @@ class ChallengeFilters:
 
 
 def browse_query(filters: ChallengeFilters) -> sa.Select:
-    """Public challenges matching the filters (drafts and archived ones never appear)."""
-    stmt = sa.select(Challenge).join(Challenge.organisation)
+    """Public challenges matching the filters (drafts, archived ones and those of unverified
+    municipalities never appear)."""
+    stmt = sa.select(Challenge).join(Challenge.organisation).where(Organisation.verified_at.is_not(None))
     if filters.status:
         stmt = stmt.where(Challenge.status == ChallengeStatus(filters.status))
     else:
@@ -229,7 +236,7 @@ def municipalities_with_challenges() -> list[Municipality]:
         sa.select(Municipality)
         .join(Organisation, Organisation.municipality_nis == Municipality.nis_code)
         .join(Challenge, Challenge.organisation_id == Organisation.id)
-        .where(Challenge.status.in_(PUBLIC_STATUSES))
+        .where(Challenge.status.in_(PUBLIC_STATUSES), Organisation.verified_at.is_not(None))
         .distinct()
         .order_by(Municipality.name_nl)
     )

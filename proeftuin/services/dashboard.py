@@ -25,7 +25,14 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from proeftuin.enums import PROVINCE_TO_REGION, ChallengeStatus, ExperimentStatus, SuggestionStatus, Theme
+from proeftuin.enums import (
+    PROVINCE_TO_REGION,
+    ChallengeStatus,
+    ExperimentStatus,
+    ParticipationState,
+    SuggestionStatus,
+    Theme,
+)
 from proeftuin.extensions import db
 from proeftuin.models import (
     Challenge,
@@ -288,6 +295,7 @@ def match_funnel(period: str, now: datetime | None = None) -> list[FunnelStep]:
             by_suggestion[row.suggestion_id].append(row.id)
     for experiment_id, organisation_id in db.session.execute(
         sa.select(experiment_startup.c.experiment_id, experiment_startup.c.organisation_id)
+        .where(experiment_startup.c.state == ParticipationState.ACCEPTED)  # an invitation is no experiment yet
     ).all():
         by_pair[(experiments[experiment_id].challenge_id, organisation_id)].append(experiment_id)
 

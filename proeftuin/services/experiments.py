@@ -7,11 +7,15 @@ Who may do what on one experiment:
   terms, KPIs, status, decision, follow-up procurement;
 - members of the participating start-ups *read* everything and *contribute* KPI measurements and
   timeline notes;
+- an organisation that is invited but has not accepted yet sees only the invitation (what it is
+  invited to and by whom) and may accept or decline it; it is not a party, so it reads nothing
+  else and hears nothing of the experiment's activity;
 - everyone else gets NotFound, so the experiment's existence does not leak.
 """
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -28,6 +32,7 @@ from proeftuin.enums import (
     ExperimentStatus,
     InvitationStatus,
     OrgKind,
+    ParticipationState,
     ProcurementRoute,
     Role,
     SuggestionStatus,
@@ -41,11 +46,14 @@ from proeftuin.models import (
     Kpi,
     KpiMeasurement,
     MatchSuggestion,
+    MunicipalityParticipation,
     Organisation,
+    StartupParticipation,
     User,
 )
+from proeftuin.models.experiment import Participation
 from proeftuin.models.types import utcnow
-from proeftuin.services import Forbidden, InvalidInput, InvalidTransition, NotFound, audit, notify
+from proeftuin.services import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, audit, notify
 from proeftuin.services.listing import one_of
 
 logger = logging.getLogger(__name__)
@@ -68,6 +76,7 @@ PROCUREMENT_EDITABLE = frozenset({ExperimentStatus.EVALUATED, ExperimentStatus.P
 CHALLENGE_STATUSES = (ChallengeStatus.PUBLISHED, ChallengeStatus.CLOSED, ChallengeStatus.IN_EXPERIMENT)
 LIST_STATUSES = {"open", *ExperimentStatus.values()}
 MAX_VALUE = 1e12
+MAX_PROCUREMENT_VALUE = 2_000_000_000  # euro; the column is an INTEGER (at most 2**31 - 1 on PostgreSQL)
 
 EVENT_LABELS: dict[str, object] = {
     "created": _l("Experiment opened"),
@@ -81,6 +90,9 @@ EVENT_LABELS: dict[str, object] = {
     "decision.no_go": _l("Decision: no go"),
     "procurement": _l("Follow-up procurement updated"),
     "note": _l("Note"),
+    "invitation": _l("Invitation sent"),
+    "invitation.accepted": _l("Invitation accepted"),
+    "invitation.declined": _l("Invitation declined"),
 }
 STATUS_EVENT_LABEL = _l("Status: %(status)s")
 
@@ -105,6 +117,13 @@ DECISION_TEXT = _l("Decision on the experiment \u201c%(experiment)s\u201d: %(dec
 DECISION_SUBJECT = _l("Decision on %(experiment)s: %(decision)s")
 AWARD_TEXT = _l("Follow-up procurement of \u201c%(experiment)s\u201d: %(awarded)s.")
 AWARD_SUBJECT = _l("Follow-up procurement of %(experiment)s")
+INVITED_TEXT = _l("%(actor)s invites %(organisation)s to take part in the experiment \u201c%(experiment)s\u201d. "
+                  "Open the invitation to accept or decline it.")
+INVITED_SUBJECT = _l("Invitation to the experiment %(experiment)s")
+ACCEPTED_TEXT = _l("%(organisation)s accepted the invitation to the experiment \u201c%(experiment)s\u201d.")
+ACCEPTED_SUBJECT = _l("%(organisation)s takes part in %(experiment)s")
+DECLINED_TEXT = _l("%(organisation)s declined the invitation to the experiment \u201c%(experiment)s\u201d.")
+DECLINED_SUBJECT = _l("%(organisation)s declined the invitation to %(experiment)s")
 
 
 # ---- roles ---------------------------------------------------------------------------------
@@ -399,8 +418,13 @@ def _clean(text: str | None) -> str | None:
     return (text or "").strip() or None
 
 
-def _apply_plan(experiment: Experiment, data: PlanData, required_municipalities: set[int]) -> list[str]:
-    """Write the plan; returns the names of the fields that changed."""
+def _apply_plan(user: User, experiment: Experiment, data: PlanData,
+                required_municipalities: set[int]) -> tuple[list[str], list[Organisation]]:
+    """Write the plan; returns the names of the fields that changed and the organisations invited.
+
+    The required municipalities take part at once; every other organisation ticked is invited.
+    The caller records the invitations (`_announce_invitations`) once the experiment has an id.
+    """
     changed = []
     values = {
         "title": data.title.strip(), "hypothesis": data.hypothesis.strip(), "start_date": data.start_date,
@@ -414,13 +438,15 @@ def _apply_plan(experiment: Experiment, data: PlanData, required_municipalities:
     startups = _organisations(data.startup_ids, OrgKind.STARTUP, "startups")
     municipalities = _organisations(sorted(set(data.municipality_ids) | required_municipalities),
                                     OrgKind.MUNICIPALITY, "municipalities")
-    if {o.id for o in experiment.startups} != {o.id for o in startups}:
-        experiment.startups = startups
-        changed.append("startups")
-    if {o.id for o in experiment.municipalities} != {o.id for o in municipalities}:
-        experiment.municipalities = municipalities
-        changed.append("municipalities")
-    return changed
+    invited: list[Organisation] = []
+    for name, kind, organisations, accepted in (("startups", OrgKind.STARTUP, startups, set()),
+                                                ("municipalities", OrgKind.MUNICIPALITY, municipalities,
+                                                 required_municipalities)):
+        kind_changed, kind_invited = _apply_participants(user, experiment, kind, organisations, accepted)
+        if kind_changed:
+            changed.append(name)
+        invited += kind_invited
+    return changed, invited
 
 
 def _required_municipalities(user: User, experiment: Experiment) -> set[int]:
@@ -435,7 +461,10 @@ def _required_municipalities(user: User, experiment: Experiment) -> set[int]:
 
 
 def create(user: User, data: ExperimentData) -> Experiment:
-    """Open an experiment (status proposed) and tell the other parties.
+    """Open an experiment (status proposed), tell the other parties and invite the organisations added.
+
+    The challenge's municipality, a buyer group's municipalities and the acting municipality take
+    part at once; the start-ups and any other municipality are invited (see `accept_invitation`).
 
     Raises:
         Forbidden: the user is neither staff nor a municipality member.
@@ -462,14 +491,15 @@ def create(user: User, data: ExperimentData) -> Experiment:
     experiment = Experiment(challenge=challenge, suggestion_id=suggestion_id,
                             buyer_group_id=group.id if group else None, created_by_id=user.id,
                             status=ExperimentStatus.PROPOSED, title="", hypothesis="")
-    _apply_plan(experiment, data, _required_municipalities(user, experiment))
+    _, invited = _apply_plan(user, experiment, data, _required_municipalities(user, experiment))
     db.session.add(experiment)
-    db.session.flush()
+    _refresh_parties(experiment)
     _event(experiment, user, "created", experiment.title)
     audit.record(user, "experiment.create", experiment, challenge_id=challenge.id,
                  suggestion_id=suggestion_id, buyer_group_id=experiment.buyer_group_id)
     _tell_others(user, experiment, "experiment.created", CREATED_TEXT, CREATED_SUBJECT,
                  lambda: {"actor": _actor_name(user)})
+    _announce_invitations(user, experiment, invited)
     db.session.commit()
     logger.info("experiment %s opened for challenge %s", experiment.id, challenge.id)
     return experiment
@@ -481,16 +511,288 @@ def _check_not_final(experiment: Experiment) -> None:
 
 
 def update_plan(user: User, experiment_id: int, data: PlanData) -> Experiment:
-    """Change the plan and terms (not once the experiment reached a final status)."""
+    """Change the plan and terms (not once the experiment reached a final status).
+
+    An organisation newly ticked is invited (again, after a decline); one unticked leaves the
+    experiment, or its invitation is withdrawn.
+    """
     experiment = get_manageable(user, experiment_id)
     _check_not_final(experiment)
     _validate_plan(data, experiment.status)
-    changed = _apply_plan(experiment, data, _required_municipalities(user, experiment))
+    changed, invited = _apply_plan(user, experiment, data, _required_municipalities(user, experiment))
+    _refresh_parties(experiment)
     if changed:
         _event(experiment, user, "plan", ", ".join(str(PLAN_FIELD_LABELS[name]) for name in changed))
         audit.record(user, "experiment.update", experiment, fields=changed)
+    _announce_invitations(user, experiment, invited)
     db.session.commit()
     return experiment
+
+
+# ---- participation and invitations ---------------------------------------------------------
+
+def _participations(experiment: Experiment, kind: OrgKind) -> list[Participation]:
+    """The experiment's participation rows of one kind (parties, invitations and declines)."""
+    if kind == OrgKind.STARTUP:
+        return experiment.startup_participations
+    return experiment.municipality_participations
+
+
+def _participation_of(experiment: Experiment, kind: OrgKind, organisation_id: int) -> Participation | None:
+    return next((p for p in _participations(experiment, kind) if p.organisation_id == organisation_id), None)
+
+
+def _new_participation(experiment: Experiment, organisation: Organisation,
+                       state: ParticipationState) -> Participation:
+    cls = StartupParticipation if organisation.kind == OrgKind.STARTUP else MunicipalityParticipation
+    row = cls(organisation=organisation, organisation_id=organisation.id, state=state)
+    _participations(experiment, organisation.kind).append(row)
+    return row
+
+
+def _invite_row(actor: User, experiment: Experiment, organisation: Organisation) -> Participation:
+    """Mark `organisation` invited by `actor` (a new row, or again after a decline).
+
+    Raises:
+        Forbidden: the actor's own municipality is not verified yet (nothing it starts reaches others).
+        Conflict: the organisation is already invited or already takes part.
+    """
+    own = actor.organisation
+    if actor.role == Role.MUNICIPALITY and (own is None or not own.is_verified):
+        raise Forbidden(str(_l("Your municipality is not verified yet: invitations can leave once the "
+                               "support point has verified it.")), "organisation")
+    row = _participation_of(experiment, organisation.kind, organisation.id)
+    if row is not None and row.state == ParticipationState.ACCEPTED:
+        raise Conflict(str(_l("%(organisation)s already takes part in this experiment.",
+                              organisation=organisation.name)), "organisation")
+    if row is not None and row.state == ParticipationState.INVITED:
+        raise Conflict(str(_l("%(organisation)s is already invited to this experiment.",
+                              organisation=organisation.name)), "organisation")
+    if row is None:
+        row = _new_participation(experiment, organisation, ParticipationState.INVITED)
+    row.state = ParticipationState.INVITED
+    row.invited_by_id = actor.id
+    row.invited_at = utcnow()
+    row.decided_at = None
+    return row
+
+
+def _apply_participants(actor: User, experiment: Experiment, kind: OrgKind, organisations: list[Organisation],
+                        accepted_ids: set[int]) -> tuple[bool, list[Organisation]]:
+    """Make the participations of one kind match the ticked organisations.
+
+    Organisations in `accepted_ids` take part at once; the others ticked stay as they are, or are
+    invited when they are new or declined before. An invited or accepted organisation no longer
+    ticked is removed; a decline stays on record.
+
+    Returns:
+        Whether anything changed, and the organisations invited now.
+    """
+    rows = {p.organisation_id: p for p in _participations(experiment, kind)}
+    wanted = {o.id for o in organisations}
+    changed = False
+    invited: list[Organisation] = []
+    for organisation in organisations:
+        row = rows.get(organisation.id)
+        if organisation.id in accepted_ids:
+            if row is None:
+                _new_participation(experiment, organisation, ParticipationState.ACCEPTED)
+                changed = True
+            elif row.state != ParticipationState.ACCEPTED:
+                row.state = ParticipationState.ACCEPTED
+                row.decided_at = utcnow()
+                changed = True
+        elif row is None or row.state == ParticipationState.DECLINED:
+            _invite_row(actor, experiment, organisation)
+            invited.append(organisation)
+            changed = True
+    for organisation_id, row in rows.items():
+        if organisation_id not in wanted and row.state != ParticipationState.DECLINED:
+            _participations(experiment, kind).remove(row)
+            changed = True
+    return changed, invited
+
+
+def _refresh_parties(experiment: Experiment) -> None:
+    """Write the participations and reload the read-only party lists built on them."""
+    db.session.flush()
+    db.session.expire(experiment, ["startups", "municipalities"])
+
+
+def _announce_invitations(actor: User, experiment: Experiment, organisations: list[Organisation]) -> None:
+    """Timeline, audit and a notification (in-app and mail) to the invited organisations' members.
+
+    The invitation says only what the experiment is called and who invites; the plan stays with
+    the parties until the organisation accepts.
+    """
+    for organisation in organisations:
+        _event(experiment, actor, "invitation", organisation.name)
+        audit.record(actor, "experiment.invite", experiment, organisation_id=organisation.id,
+                     kind=organisation.kind.value)
+        notify.notify_users(notify.members(organisation), "experiment.invited", INVITED_TEXT,
+                            f"/experiments/{experiment.id}",
+                            lambda organisation=organisation: {"actor": _actor_name(actor),
+                                                               "organisation": organisation.name,
+                                                               "experiment": experiment.title},
+                            INVITED_SUBJECT, INVITED_TEXT)
+
+
+def invite_choices(experiment: Experiment) -> list[Organisation]:
+    """Municipalities and start-ups that may be invited: not a party and not invited already."""
+    taken = {p.organisation_id for p in [*experiment.startup_participations, *experiment.municipality_participations]
+             if p.state != ParticipationState.DECLINED}
+    return [o for o in [*municipality_choices(), *startup_choices()] if o.id not in taken]
+
+
+def invite(user: User, experiment_id: int, organisation_id: int | None) -> Participation:
+    """Invite a municipality or a start-up to the experiment (a manager, while it is not closed).
+
+    The organisation becomes a party only when one of its members accepts; a declined one can be
+    invited again.
+
+    Raises:
+        NotFound / Forbidden: see `get_manageable`.
+        InvalidTransition: the experiment is closed.
+        InvalidInput: no municipality or start-up was chosen.
+        Conflict: the organisation is already invited or already takes part.
+    """
+    experiment = get_manageable(user, experiment_id)
+    _check_not_final(experiment)
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation is None or organisation.kind not in (OrgKind.MUNICIPALITY, OrgKind.STARTUP):
+        raise InvalidInput(str(_l("Choose from the listed organisations.")), "organisation")
+    row = _invite_row(user, experiment, organisation)
+    db.session.flush()
+    _announce_invitations(user, experiment, [organisation])
+    db.session.commit()
+    logger.info("experiment %s: organisation %s invited", experiment.id, organisation.id)
+    return row
+
+
+def open_invitations(experiment: Experiment) -> list[Participation]:
+    """The participations that are not (yet) parties: invited or declined, by organisation name."""
+    rows = [p for p in [*experiment.municipality_participations, *experiment.startup_participations]
+            if p.state != ParticipationState.ACCEPTED]
+    return sorted(rows, key=lambda p: p.organisation.name)
+
+
+def participation_labels(experiment: Experiment) -> dict[int, str]:
+    """The state of each organisation that is not a party yet, by organisation id (form labels)."""
+    return {p.organisation_id: p.state.label for p in open_invitations(experiment)}
+
+
+@dataclass
+class InvitationSummary:
+    """What an invited organisation learns before it accepts: never the plan, terms, KPIs or timeline."""
+
+    experiment_id: int
+    title: str
+    challenge_title: str
+    challenge_language: str
+    lead: str
+    organisation: str
+    kind: OrgKind
+    inviter: str
+    invited_at: datetime | None
+    closed: bool
+
+
+def _summary(experiment: Experiment, row: Participation) -> InvitationSummary:
+    inviter = db.session.get(User, row.invited_by_id) if row.invited_by_id else None
+    return InvitationSummary(
+        experiment_id=experiment.id, title=experiment.title, challenge_title=experiment.challenge.title,
+        challenge_language=experiment.challenge.language.value,
+        lead=experiment.challenge.organisation.name, organisation=row.organisation.name,
+        kind=row.organisation.kind, inviter=_actor_name(inviter) if inviter else str(_l("the support point")),
+        invited_at=row.invited_at, closed=experiment.status in FINAL,
+    )
+
+
+def _invitee_kind(user: User | None) -> OrgKind | None:
+    """The kind of organisation the user could be invited for (staff never are)."""
+    if user is None or not user.is_authenticated or user.organisation_id is None:
+        return None
+    return {Role.MUNICIPALITY: OrgKind.MUNICIPALITY, Role.STARTUP: OrgKind.STARTUP}.get(user.role)
+
+
+def _pending(user: User, experiment_id: int) -> tuple[Experiment, Participation]:
+    """The experiment and the user's organisation's open invitation; NotFound without one."""
+    kind = _invitee_kind(user)
+    experiment = db.session.get(Experiment, experiment_id) if kind is not None else None
+    row = _participation_of(experiment, kind, user.organisation_id) if experiment is not None else None
+    if row is None or row.state != ParticipationState.INVITED:
+        raise NotFound()
+    return experiment, row
+
+
+def invitation_for(user: User, experiment_id: int) -> InvitationSummary | None:
+    """The summary of the open invitation of the user's organisation to this experiment, if any."""
+    try:
+        experiment, row = _pending(user, experiment_id)
+    except NotFound:
+        return None
+    return _summary(experiment, row)
+
+
+def pending_invitations(user: User) -> list[InvitationSummary]:
+    """The open invitations of the user's organisation, newest first (its experiments page)."""
+    kind = _invitee_kind(user)
+    if kind is None:
+        return []
+    cls = StartupParticipation if kind == OrgKind.STARTUP else MunicipalityParticipation
+    rows = db.session.scalars(
+        sa.select(cls).where(cls.organisation_id == user.organisation_id, cls.state == ParticipationState.INVITED)
+        .order_by(cls.invited_at.desc(), cls.experiment_id.desc())).all()
+    return [_summary(db.session.get(Experiment, row.experiment_id), row) for row in rows]
+
+
+def _tell_inviter(actor: User, experiment: Experiment, row: Participation, kind: str, text, subject) -> int:
+    """Notify whoever sent the invitation (or, when they are gone, the facilitator who opened it)."""
+    recipient = db.session.get(User, row.invited_by_id) if row.invited_by_id else None
+    if recipient is None and experiment.created_by_id:
+        recipient = db.session.get(User, experiment.created_by_id)
+    if recipient is None or recipient.id == actor.id:
+        return 0
+    return notify.notify_users([recipient], kind, text, f"/experiments/{experiment.id}",
+                               lambda: {"organisation": row.organisation.name, "experiment": experiment.title},
+                               subject, text)
+
+
+def accept_invitation(user: User, experiment_id: int) -> Experiment:
+    """Accept the invitation for the user's organisation: it becomes a party; the inviter is told.
+
+    Raises:
+        NotFound: the user's organisation has no open invitation to this experiment.
+        InvalidTransition: the experiment is closed meanwhile (it can still be declined).
+    """
+    experiment, row = _pending(user, experiment_id)
+    if experiment.status in FINAL:
+        raise InvalidTransition(str(_l("This experiment is closed; the invitation can only be declined.")))
+    row.state = ParticipationState.ACCEPTED
+    row.decided_at = utcnow()
+    _refresh_parties(experiment)
+    _event(experiment, user, "invitation.accepted", row.organisation.name)
+    audit.record(user, "experiment.invitation_accept", experiment, organisation_id=row.organisation_id)
+    _tell_inviter(user, experiment, row, "experiment.invitation_accepted", ACCEPTED_TEXT, ACCEPTED_SUBJECT)
+    db.session.commit()
+    logger.info("experiment %s: organisation %s accepted", experiment.id, row.organisation_id)
+    return experiment
+
+
+def decline_invitation(user: User, experiment_id: int) -> None:
+    """Decline the invitation for the user's organisation; the inviter is told, and may invite again.
+
+    Raises:
+        NotFound: the user's organisation has no open invitation to this experiment.
+    """
+    experiment, row = _pending(user, experiment_id)
+    row.state = ParticipationState.DECLINED
+    row.decided_at = utcnow()
+    _event(experiment, user, "invitation.declined", row.organisation.name)
+    audit.record(user, "experiment.invitation_decline", experiment, organisation_id=row.organisation_id)
+    _tell_inviter(user, experiment, row, "experiment.invitation_declined", DECLINED_TEXT, DECLINED_SUBJECT)
+    db.session.commit()
+    logger.info("experiment %s: organisation %s declined", experiment.id, row.organisation_id)
 
 
 # ---- KPIs and measurements -----------------------------------------------------------------
@@ -508,6 +810,19 @@ def _number(value: float | None) -> str:
     return "\u2013" if value is None else format_decimal(value, format="#,##0.###")
 
 
+def _check_number(value: float, field: str) -> None:
+    """A number a KPI can hold: finite (NaN and infinity break comparisons, charts and PostgreSQL's
+    ordering) and at most MAX_VALUE.
+
+    Raises:
+        InvalidInput: it is not (on `field`).
+    """
+    if not math.isfinite(value):
+        raise InvalidInput(str(_l("Enter an ordinary number, not infinity or NaN.")), field)
+    if abs(value) > MAX_VALUE:
+        raise InvalidInput(str(_l("This number is too large.")), field)
+
+
 def _validate_kpi(data: KpiData) -> None:
     if not data.name.strip():
         raise InvalidInput(str(_l("Name the KPI.")), "name")
@@ -515,8 +830,8 @@ def _validate_kpi(data: KpiData) -> None:
         raise InvalidInput(str(_l("Give the unit, for example minutes, kWh or %.")), "unit")
     for name in ("target", "baseline"):
         value = getattr(data, name)
-        if value is not None and abs(value) > MAX_VALUE:
-            raise InvalidInput(str(_l("This number is too large.")), name)
+        if value is not None:
+            _check_number(value, name)
     if data.baseline is not None:
         worse = data.target < data.baseline if data.higher_is_better else data.target > data.baseline
         if worse:
@@ -599,8 +914,7 @@ def add_measurement(user: User, experiment_id: int, kpi_id: int, measured_on: da
         raise InvalidInput(str(_l("This date is long before the experiment started.")), "measured_on")
     if value is None:
         raise InvalidInput(str(_l("Give the measured value.")), "value")
-    if abs(value) > MAX_VALUE:
-        raise InvalidInput(str(_l("This number is too large.")), "value")
+    _check_number(value, "value")
     measurement = KpiMeasurement(measured_on=measured_on, value=value, note=_clean(note), recorded_by_id=user.id)
     kpi.measurements.append(measurement)
     db.session.flush()
@@ -661,6 +975,8 @@ def blockers(experiment: Experiment, target: ExperimentStatus) -> list[Blocker]:
         return [Blocker(str(_l("From %(current)s the experiment can only move to %(next)s or be stopped.",
                                current=status.label, next=NEXT[status].label)))]
     found: list[Blocker] = []
+    if target in (ExperimentStatus.PLANNED, ExperimentStatus.RUNNING) and not experiment.startups:
+        found.append(Blocker(str(_l("No start-up has accepted its invitation yet.")), "startups"))
     if target == ExperimentStatus.PLANNED:
         if experiment.start_date is None or experiment.end_date is None:
             found.append(Blocker(str(_l("Set the start and end date of the experiment before planning it.")),
@@ -804,6 +1120,8 @@ def update_procurement(user: User, experiment_id: int, data: ProcurementData) ->
         raise InvalidTransition(str(_l("Record a go decision before the follow-up procurement.")))
     if data.value is not None and data.value < 0:
         raise InvalidInput(str(_l("The value cannot be negative.")), "value")
+    if data.value is not None and data.value > MAX_PROCUREMENT_VALUE:
+        raise InvalidInput(str(_l("This number is too large.")), "value")
     if data.route == ProcurementRoute.UNDECIDED:
         data.route = None
     if experiment.status == ExperimentStatus.PROCUREMENT and data.route is None:
@@ -1000,4 +1318,5 @@ def progress(kpi: Kpi) -> int | None:
     """How far the latest value went from the baseline to the target, in percent (None without both)."""
     if kpi.baseline is None or kpi.latest is None or kpi.target == kpi.baseline:
         return None
-    return round((kpi.latest - kpi.baseline) / (kpi.target - kpi.baseline) * 100)
+    share = (kpi.latest - kpi.baseline) / (kpi.target - kpi.baseline) * 100
+    return round(share) if math.isfinite(share) else None  # a NaN stored before the forms refused it

@@ -10,19 +10,36 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import force_locale, format_date
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
-from proeftuin.enums import ExpertArea, Language, QuestionStatus, Role
+from proeftuin.enums import ExpertArea, Language, OrgKind, QuestionStatus, Role
 from proeftuin.extensions import db
-from proeftuin.models import Challenge, ExpertProfile, ExpertQuestion, QuestionMessage, User
-from proeftuin.services import Forbidden, InvalidInput, InvalidTransition, NotFound, audit, matching, notify
+from proeftuin.models import (
+    AuditEvent,
+    Challenge,
+    ExpertProfile,
+    ExpertQuestion,
+    Municipality,
+    Organisation,
+    QuestionMessage,
+    User,
+)
+from proeftuin.services import (
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    anonymiser,
+    audit,
+    matching,
+    notify,
+)
 from proeftuin.services.listing import like_pattern, one_of
 from proeftuin.services.texts import EXPERT
 
@@ -60,15 +77,6 @@ MESSAGE_SUBJECT = _l("New message: %(title)s")
 ANSWERED_TEXT = _l("Your question \u201c%(title)s\u201d has been answered.")
 ANSWERED_SUBJECT = _l("Answer to your question: %(title)s")
 CLOSED_TEXT = _l("Your question \u201c%(title)s\u201d was closed by the support point.")
-
-PLACEHOLDERS = {
-    "organisation": _l("[municipality]"),
-    "person": _l("[name]"),
-    "challenge": _l("[challenge]"),
-    "email": _l("[e-mail address]"),
-    "phone": _l("[phone number]"),
-}
-
 
 def is_staff(user: User | None) -> bool:
     return user is not None and user.is_authenticated and user.role in STAFF_ROLES
@@ -497,129 +505,54 @@ def close(actor: User, question_id: int) -> ExpertQuestion:
 
 
 # ---- anonymisation and the knowledge base --------------------------------------------------
+# The anonymiser (services/anonymiser) finds the personal data; this part gives it what the platform
+# knows about a question and keeps the knowledge base to texts a facilitator read and confirmed.
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# A run of digits and separators starting like a Belgian or international number; its digits
-# are counted in `_phone` so that dates (8 digits) and amounts are left alone.
-PHONE = re.compile(r"(?<![\w+])(?<!\d[ .])(?:\+|00|0)[\d ./()-]{6,}\d(?!\w)")
-MIN_TERM = 3
-
-
-def _phone(match: re.Match) -> bool:
-    digits = sum(ch.isdigit() for ch in match.group(0))
-    return 9 <= digits <= 13
+PUBLISH_ACTIONS = ("question.publish", "question.update_public")
+CONFIRM_TEXT = _l("Confirm that you have read the text and that it contains no personal data.")
 
 
-# Name particles that are words of their own: never removed on their own.
-PARTICLES = {"van", "de", "der", "den", "het", "ter", "ten", "te", "vanden", "vander", "von", "le", "la", "les",
-             "du", "des", "da", "di", "del", "dos", "d'", "st", "sint", "saint"}
+def identifiers(question: ExpertQuestion) -> anonymiser.Context:
+    """What identifies the people and organisations behind a question, for the anonymiser.
 
-
-@dataclass
-class Term:
-    """One identifying string, how to find it, and what replaces it."""
-
-    text: str
-    kind: str  # a key of PLACEHOLDERS
-    pattern: re.Pattern
-
-
-def _word(term: str, kind: str, ignore_case: bool, suffix: str = "") -> Term:
-    flags = re.IGNORECASE if ignore_case else 0
-    return Term(term, kind, re.compile(r"(?<!\w)" + re.escape(term) + suffix + r"(?!\w)", flags))
-
-
-def _domain(name: str) -> Term | None:
-    """A web or mail domain built from a place name: www.gent.be, stad.gent, leuven.be."""
-    slug = re.sub(r"[^\w]+", "-", name.lower()).strip("-")
-    if len(slug) < MIN_TERM:
-        return None
-    label = re.escape(slug)
-    pattern = rf"(?<![\w.-])(?:(?:[\w-]+\.)+{label}(?:\.[\w-]+)*|{label}(?:\.[\w-]+)+)(?![\w-])"
-    return Term(slug, "organisation", re.compile(pattern, re.IGNORECASE))
-
-
-@dataclass
-class Identifiers:
-    """What identifies the asking municipality and its people (longest first)."""
-
-    strong: list[Term]  # never allowed in the knowledge base
-    weak: list[Term]  # single name parts and mail names: removed in the proposal, not enforced
-
-
-def identifiers(question: ExpertQuestion) -> Identifiers:
-    """Names of the municipality (nl and fr, organisation name), its people, the expert and the challenge.
-
-    Place names are matched with their capital (and their adjective: "Gentse"), so that a place
-    called Boom or Peer leaves the words alone; full person names and the challenge title in any case.
+    The users involved (the asker, the organisation's members, the expert, whoever assigned it or wrote
+    in the thread): their names and e-mail addresses. Every organisation on the platform except the
+    support point itself (municipalities count as places), their websites, every municipality of the
+    Municipality table (nl and fr), and the title of the challenge the question is about.
     """
-    strong: dict[str, Term] = {}
-    weak: dict[str, Term] = {}
     org = question.organisation
-    places = [org.name]
-    if org.municipality is not None:
-        places += [org.municipality.name_nl, org.municipality.name_fr]
-    for name in places:
-        name = (name or "").strip()
-        if len(name) >= MIN_TERM:
-            # A place name also hides in its adjective ("de Gentse haven", "Leuvense scholen").
-            strong.setdefault(name, _word(name, "organisation", False, "(?:se|s)?"))
-            domain = _domain(name)
-            if domain is not None:
-                strong.setdefault("domain:" + domain.text, domain)
-    if question.challenge is not None and len(question.challenge.title.strip()) >= MIN_TERM:
-        title = question.challenge.title.strip()
-        strong.setdefault(title, _word(title, "challenge", True))
-    # The municipality's people must never appear; the support point's (the expert, staff who wrote
-    # in the thread) are only removed from the proposal: their names are not confidential.
     people = [question.asked_by, *org.members, question.expert, *(m.author for m in question.messages)]
-    for person in people:
-        if person is None:
-            continue
-        full = (person.name or "").strip()
-        if len(full) >= MIN_TERM:
-            target = weak if person.role in STAFF_ROLES else strong
-            target.setdefault(full, _word(full, "person", True))
-        for part in re.split(r"[\s,]+", full):
-            if len(part) >= MIN_TERM and part[0].isupper() and part.lower() not in PARTICLES:
-                weak.setdefault(part, _word(part, "person", False))
-        local = (person.email or "").split("@")[0]
-        if len(local) >= MIN_TERM:
-            weak.setdefault(local.lower(), _word(local, "person", True))
-
-    def ordered(terms: dict[str, Term]) -> list[Term]:
-        return sorted(terms.values(), key=lambda t: (-len(t.text), t.text))
-
-    return Identifiers(ordered(strong), [t for key, t in weak.items() if key not in strong and
-                                         t.text.lower() not in {k.lower() for k in strong}])
-
-
-def anonymise(text: str, found: Identifiers, language: str) -> str:
-    """Replace e-mail addresses, phone numbers and the identifying names by placeholders."""
-    if not text:
-        return ""
-    with force_locale(language):
-        labels = {kind: str(label) for kind, label in PLACEHOLDERS.items()}
-    text = EMAIL.sub(labels["email"], text)
-    text = PHONE.sub(lambda m: labels["phone"] if _phone(m) else m.group(0), text)
-    for term in [*found.strong, *sorted(found.weak, key=lambda t: -len(t.text))]:
-        text = term.pattern.sub(labels[term.kind], text)
-    return text
+    if question.assigned_by_id is not None:
+        people.append(db.session.get(User, question.assigned_by_id))
+    people = [p for p in dict.fromkeys(people) if p is not None]
+    organisations, places, websites = [], [org.name], []
+    for kind, name, website in db.session.execute(
+            sa.select(Organisation.kind, Organisation.name, Organisation.website)
+            .where(Organisation.kind != OrgKind.FACILITATOR)):
+        (places if kind == OrgKind.MUNICIPALITY else organisations).append(name)
+        if website:
+            websites.append(website.split("//")[-1].split("/")[0])
+    for name_nl, name_fr in db.session.execute(sa.select(Municipality.name_nl, Municipality.name_fr)):
+        places += [n for n in (name_nl, name_fr) if n]
+    return anonymiser.Context(
+        people=[p.name for p in people if p.name],
+        emails=[p.email for p in people if p.email],
+        organisations=organisations,
+        places=places,
+        challenges=[question.challenge.title] if question.challenge is not None else [],
+        domains=websites,
+    )
 
 
-def leftover(text: str, found: Identifiers) -> str | None:
-    """The first identifying string still in `text` (e-mail, phone number or strong name), if any."""
-    match = EMAIL.search(text)
-    if match:
-        return match.group(0)
-    for match in PHONE.finditer(text):
-        if _phone(match):
-            return match.group(0).strip()
-    for term in found.strong:
-        match = term.pattern.search(text)
-        if match:
-            return match.group(0)
-    return None
+def anonymise(text: str, found: anonymiser.Context, language: str) -> str:
+    """Replace the personal data in `text` by placeholders in `language` ("[naam]", "[nom]", "[name]")."""
+    return anonymiser.anonymise(text or "", found, language)
+
+
+def leftover(text: str, found: anonymiser.Context) -> anonymiser.Detection | None:
+    """The first span of personal data the anonymiser still finds in `text`, if any."""
+    detections = anonymiser.detect(text, found)
+    return detections[0] if detections else None
 
 
 @dataclass
@@ -627,6 +560,20 @@ class PublicText:
     title: str
     question: str
     answer: str
+
+
+@dataclass
+class PublicationReview:
+    """The public text cut for highlighting, and the original with what the anonymiser replaces.
+
+    `public[field]` and `original[field]` are lists of `anonymiser.Segment`; `found` counts the spans
+    that still block publication, `warnings` the words that look like names.
+    """
+
+    public: dict[str, list[anonymiser.Segment]]
+    original: dict[str, list[anonymiser.Segment]]
+    found: int
+    warnings: int
 
 
 def _publishable(actor: User, question_id: int) -> ExpertQuestion:
@@ -652,14 +599,35 @@ def publication_draft(actor: User, question_id: int) -> PublicText:
     )
 
 
-def publish(actor: User, question_id: int, public: PublicText) -> ExpertQuestion:
+def review_publication(actor: User, question_id: int, public: PublicText) -> PublicationReview:
+    """What the facilitator sees before publishing: placeholders, leftovers and name-like words."""
+    question = _publishable(actor, question_id)
+    found = identifiers(question)
+    texts = {"title": public.title or "", "question": public.question or "", "answer": public.answer or ""}
+    originals = {"title": question.title, "question": question.question, "answer": question.answer or ""}
+    cut = {name: anonymiser.segments(value, found) for name, value in texts.items()}
+    return PublicationReview(
+        public=cut,
+        original={name: anonymiser.marked(value, found) for name, value in originals.items()},
+        found=sum(s.level == "found" for parts in cut.values() for s in parts),
+        warnings=sum(s.level == "warning" for parts in cut.values() for s in parts),
+    )
+
+
+def publish(actor: User, question_id: int, public: PublicText, *, confirmed: bool) -> ExpertQuestion:
     """Publish (or update) a question's anonymised copy in the knowledge base.
+
+    Args:
+        actor: the staff member who read the text.
+        question_id: an answered or closed question.
+        public: the public title, question and answer, as the staff member edited them.
+        confirmed: the staff member declared the text holds no personal data.
 
     Raises:
         Forbidden: the actor is not staff.
         InvalidTransition: the question has no answer.
-        InvalidInput: a text is empty, or still holds an e-mail address, a phone number or a name
-            of the municipality or its people (field named).
+        InvalidInput: a text is empty or still holds personal data the anonymiser finds (field
+            named), or the text was not confirmed (field "confirm").
     """
     question = _publishable(actor, question_id)
     found = identifiers(question)
@@ -669,14 +637,17 @@ def publish(actor: User, question_id: int, public: PublicText) -> ExpertQuestion
             raise InvalidInput(str(_l("This text cannot be empty.")), name)
         left = leftover(value, found)
         if left is not None:
-            raise InvalidInput(
-                str(_l("Remove \u201c%(text)s\u201d: it identifies the municipality or a person.", text=left)), name)
+            raise InvalidInput(str(_l(
+                "Remove \u201c%(text)s\u201d (%(kind)s): it is personal data, and the knowledge base cannot hold "
+                "personal data.", text=left.text, kind=anonymiser.PLACEHOLDERS[left.kind])), name)
+    if not confirmed:
+        raise InvalidInput(str(CONFIRM_TEXT), "confirm")
     question.public_title = texts["title"]
     question.public_question = texts["question"]
     question.public_answer = texts["answer"]
     first = not question.published
     question.published = True
-    audit.record(actor, "question.publish" if first else "question.update_public", question)
+    audit.record(actor, "question.publish" if first else "question.update_public", question, confirmed=True)
     db.session.commit()
     return question
 
@@ -729,7 +700,11 @@ def knowledge_query(filters: KnowledgeFilters) -> sa.Select:
 
 @dataclass
 class KnowledgeEntry:
-    """What the knowledge base may show of a question: the public copy and nothing else."""
+    """What the knowledge base may show of a question: the public copy and nothing else.
+
+    `checked_on`: the day a facilitator last confirmed the public text holds no personal data
+    (None for entries published before that confirmation existed).
+    """
 
     id: int
     area: ExpertArea
@@ -738,22 +713,38 @@ class KnowledgeEntry:
     question: str
     answer: str
     answered_on: date | None
+    checked_on: date | None = None
 
 
-def entry_of(question: ExpertQuestion) -> KnowledgeEntry:
+def entry_of(question: ExpertQuestion, checked_on: date | None = None) -> KnowledgeEntry:
     return KnowledgeEntry(
         id=question.id, area=ExpertArea(question.area), language=question.language,
         title=question.public_title or "", question=question.public_question or "",
         answer=question.public_answer or "",
         answered_on=question.answered_at.date() if question.answered_at else None,
+        checked_on=checked_on,
     )
+
+
+def checked_on(question: ExpertQuestion) -> date | None:
+    """The day of the last publication or update of the public text, if the facilitator confirmed it."""
+    event = db.session.scalar(
+        sa.select(AuditEvent)
+        .where(AuditEvent.object_type == "ExpertQuestion", AuditEvent.object_id == question.id,
+               AuditEvent.action.in_(PUBLISH_ACTIONS))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    if event is None or not (event.detail or {}).get("confirmed"):
+        return None
+    return event.at.date()
 
 
 def get_published(question_id: int) -> KnowledgeEntry:
     question = db.session.get(ExpertQuestion, question_id)
     if question is None or not question.published or not question.public_answer:
         raise NotFound()
-    return entry_of(question)
+    return entry_of(question, checked_on(question))
 
 
 # ---- demo ----------------------------------------------------------------------------------

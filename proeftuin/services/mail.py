@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
+import unicodedata
 import uuid
 from datetime import UTC, datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -17,6 +21,62 @@ from flask import current_app
 
 logger = logging.getLogger(__name__)
 
+SUBJECT_MAX_LENGTH = 150
+# Control, format (bidi overrides, zero-width), surrogate, private-use and unassigned characters,
+# and the Unicode line and paragraph separators: none of them belong in a header.
+_NOT_IN_HEADERS = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+class InvalidRecipient(smtplib.SMTPException, ValueError):
+    """The recipient is not exactly one plain e-mail address; nothing was sent.
+
+    An `smtplib.SMTPException` (hence an `OSError`), like a recipient the server refuses, so callers
+    that log failed deliveries and go on with the next recipient treat both alike.
+    """
+
+
+def header_text(value: str, max_length: int = SUBJECT_MAX_LENGTH) -> str:
+    """Make user text safe for a mail header: one line, printable, at most `max_length` characters.
+
+    Subjects carry user text (challenge titles, organisation names). CR, LF and every other control
+    or separator character become a space, runs of white space collapse to one, and a long value is
+    cut with an ellipsis, so no user text can start a header of its own (`Bcc:`) or fold oddly.
+
+    Args:
+        value: the text, e.g. a subject built from a challenge title.
+        max_length: the longest result, ellipsis included.
+
+    Returns:
+        The cleaned text.
+    """
+    cleaned = "".join(" " if unicodedata.category(char) in _NOT_IN_HEADERS else char for char in str(value))
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    if len(cleaned) > max_length:
+        cleaned = cleaned[: max_length - 1].rstrip() + "\u2026"
+    return cleaned
+
+
+def recipient_address(to: str) -> str:
+    """Check that `to` is one bare address (``name@domain``) and return it.
+
+    Raises:
+        InvalidRecipient: for anything else: white space or control characters, several
+            addresses, a display name, a missing domain, or more than 254 characters.
+    """
+    if not isinstance(to, str) or not 3 <= len(to) <= 254:
+        raise InvalidRecipient("recipient address is missing or too long")
+    if any(char.isspace() or unicodedata.category(char) in _NOT_IN_HEADERS for char in to):
+        raise InvalidRecipient("recipient address contains white space or control characters")
+    if any(char in to for char in ',;<>()[]:"\\'):
+        raise InvalidRecipient("recipient must be a single bare address")
+    try:
+        address = Address(addr_spec=to)
+    except (HeaderParseError, ValueError, IndexError) as exc:
+        raise InvalidRecipient("recipient address does not parse") from exc
+    if not address.username or not address.domain or "." not in address.domain or address.addr_spec != to:
+        raise InvalidRecipient("recipient address is not a plain name@domain")
+    return to
+
 
 def outbox_dir() -> Path:
     configured = current_app.config.get("MAIL_OUTBOX_DIR")
@@ -24,7 +84,16 @@ def outbox_dir() -> Path:
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
-    """Send one plain-text message (or write it to the outbox)."""
+    """Send one plain-text message (or write it to the outbox).
+
+    Every header value passes through here: the subject is cleaned by `header_text` and the
+    recipient checked by `recipient_address`, so callers may build subjects from user text.
+
+    Raises:
+        InvalidRecipient: `to` is not a single plain address; nothing is sent.
+    """
+    to = recipient_address(to)
+    subject = header_text(subject)
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_SENDER"]
     msg["To"] = to

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 

@@ -109,7 +109,8 @@ def decide(actor: User, suggestion_ids: Sequence[int], decision: str, reason_cod
     Raises:
         Forbidden: the actor is not a facilitator or admin.
         InvalidInput: unknown decision, or a reject / needs-info without a reason.
-        InvalidTransition: a suggestion was already accepted or rejected.
+        InvalidTransition: a suggestion was already accepted or rejected, or an acceptance would
+            introduce an organisation that is not verified.
         NotFound: an id does not exist.
     """
     if not is_staff(actor):
@@ -131,6 +132,8 @@ def decide(actor: User, suggestion_ids: Sequence[int], decision: str, reason_cod
     for row in rows:
         if row.status not in OPEN_STATUSES:
             raise InvalidTransition(str(_l("This suggestion was already decided.")))
+        if decision == "accept":
+            _check_introducible(row)
         row.status = target
         row.reviewer_id = actor.id
         row.reason_code = reason_code
@@ -141,6 +144,24 @@ def decide(actor: User, suggestion_ids: Sequence[int], decision: str, reason_cod
         _tell_parties(row, decision, reason)
     db.session.commit()
     return list(rows)
+
+
+def _check_introducible(row: MatchSuggestion) -> None:
+    """Only verified organisations are introduced to each other.
+
+    Raises:
+        InvalidTransition: the start-up or the municipality is not verified yet.
+    """
+    startup = row.profile.organisation
+    if not startup.is_verified:
+        raise InvalidTransition(str(_l(
+            "%(startup)s is not verified yet; verify the start-up before introducing it.",
+            startup=startup.name)))
+    municipality = row.challenge.organisation
+    if not municipality.is_verified:
+        raise InvalidTransition(str(_l(
+            "%(municipality)s is not verified yet; verify the municipality before introducing it.",
+            municipality=municipality.name)))
 
 
 def _tell_parties(row: MatchSuggestion, decision: str, reason: str | None) -> None:

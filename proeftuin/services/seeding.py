@@ -14,6 +14,7 @@ from proeftuin.enums import (
     PROVINCE_TO_REGION,
     ApplicationStatus,
     ChallengeStatus,
+    LabelledEnum,
     Language,
     Maturity,
     OrgKind,
@@ -122,15 +123,77 @@ def _demo_questions(asker: User) -> None:
     db.session.commit()
 
 
+class SeedDataError(ValueError):
+    """The demo data holds values the app does not know; nothing was loaded."""
+
+
+# The closed vocabularies of the demo files: field -> (enum, whether the field holds a list).
+CHALLENGE_ENUM_FIELDS: dict[str, tuple[type[LabelledEnum], bool]] = {
+    "language": (Language, False),
+    "procurement_route": (ProcurementRoute, False),
+    "status": (ChallengeStatus, False),
+    "themes": (Theme, True),
+}
+STARTUP_ENUM_FIELDS: dict[str, tuple[type[LabelledEnum], bool]] = {
+    "language": (Language, False),
+    "languages": (Language, True),
+    "region": (Region, False),
+    "regions_served": (Region, True),
+    "maturity": (Maturity, False),
+    "themes": (Theme, True),
+}
+REQUIRED_LISTS = {"themes"}
+
+
+def check_enum_values(items: list[dict], fields: dict[str, tuple[type[LabelledEnum], bool]],
+                      source: str) -> list[str]:
+    """Every value of the app's closed vocabularies in `items` that the app does not know, as
+    "demo_startups.json: boxrelay: languages: unknown value 'de' (known: en, fr, nl)".
+    """
+    problems = []
+    for index, item in enumerate(items):
+        name = item.get("key") or item.get("title") or f"item {index + 1}"
+        for field_name, (enum, many) in fields.items():
+            raw = item.get(field_name)
+            if raw is None and (many and field_name not in REQUIRED_LISTS):
+                continue
+            values = raw if many and isinstance(raw, list) else [raw]
+            known = enum.values()
+            for value in values:
+                if value not in known:
+                    problems.append(f"{source}: {name}: {field_name}: unknown value {value!r} "
+                                    f"(known: {', '.join(sorted(known))})")
+    return problems
+
+
+def read_demo_data() -> tuple[list[dict], list[dict]]:
+    """The demo challenges and start-ups, checked against the app's vocabularies.
+
+    Raises:
+        SeedDataError: a value the app does not know (every one is listed).
+    """
+    challenges_data = json.loads((DATA_DIR / "demo_challenges.json").read_text(encoding="utf-8"))
+    startups_data = json.loads((DATA_DIR / "demo_startups.json").read_text(encoding="utf-8"))
+    problems = (check_enum_values(challenges_data, CHALLENGE_ENUM_FIELDS, "demo_challenges.json")
+                + check_enum_values(startups_data, STARTUP_ENUM_FIELDS, "demo_startups.json"))
+    if problems:
+        raise SeedDataError("the demo data holds values the app does not know; nothing was loaded:\n  "
+                            + "\n  ".join(problems))
+    return challenges_data, startups_data
+
+
 def load_demo(today: date | None = None) -> dict[str, int]:
-    """Load the demo organisations, challenges, profiles and log-ins (skipped if present)."""
+    """Load the demo organisations, challenges, profiles and log-ins (skipped if present).
+
+    Raises:
+        SeedDataError: the demo files hold a value the app does not know (nothing is loaded).
+    """
     if demo_loaded():
         return {}
+    challenges_data, startups_data = read_demo_data()
     today = today or date.today()
     now = datetime.now(UTC)
     password_hash = hash_password(DEMO_PASSWORD)
-    challenges_data = json.loads((DATA_DIR / "demo_challenges.json").read_text(encoding="utf-8"))
-    startups_data = json.loads((DATA_DIR / "demo_startups.json").read_text(encoding="utf-8"))
 
     challenges: list[Challenge] = []
     for index, item in enumerate(challenges_data):

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from embeddings.text import content_hash
 from proeftuin.enums import ChallengeStatus, Maturity, Role, SuggestionStatus
 from proeftuin.extensions import db
-from proeftuin.models import Challenge, MatchSuggestion, StartupProfile, User
+from proeftuin.models import Challenge, MatchSuggestion, Organisation, StartupProfile, User
 from proeftuin.services import InvalidInput, matching
 from proeftuin.services import challenges as challenge_service
 from proeftuin.services import profiles as profile_service
@@ -129,19 +129,22 @@ class ProfileFilter:
         )
 
 
-def _profile_ids(filters: ProfileFilter) -> set[int]:
+def _profile_ids(filters: ProfileFilter, verified_only: bool = False) -> set[int]:
     stmt = profile_service.browse_query(
         profile_service.ProfileFilters(theme=filters.theme, maturity=filters.maturity, region=filters.region)
     ).with_only_columns(StartupProfile.id)
+    if verified_only:
+        stmt = stmt.where(Organisation.verified_at.is_not(None))
     return set(db.session.scalars(stmt))
 
 
 def startups_for_challenge(challenge: Challenge, filters: ProfileFilter | None = None, k: int = 10,
-                           today: date | None = None) -> list[Suggestion]:
-    """Ranked start-up profiles for a challenge, with explanations."""
+                           today: date | None = None, verified_only: bool = False) -> list[Suggestion]:
+    """Ranked start-up profiles for a challenge, with explanations (verified start-ups only when
+    `verified_only`, as for the suggestions a facilitator may accept)."""
     today = today or date.today()
     state = matching.current()
-    allowed = _profile_ids(filters or ProfileFilter())
+    allowed = _profile_ids(filters or ProfileFilter(), verified_only)
     text = challenge_text(challenge)
     language = challenge.language.value
     vectors = matching.query_vectors(challenge, state)
@@ -154,16 +157,18 @@ def refresh_suggestions(challenge: Challenge, k: int = SUGGESTIONS_PER_CHALLENGE
     """Write the engine's current top start-ups for a published challenge as MatchSuggestion rows.
 
     Decided suggestions keep their decision while both texts are unchanged; a rejected pair is
-    not proposed again for the same texts. Returns the number of proposed rows written.
+    not proposed again for the same texts. Nothing is proposed for an unverified municipality's
+    challenge, and unverified start-ups are not proposed (they cannot be introduced). Returns the
+    number of proposed rows written.
     """
-    if challenge.status != ChallengeStatus.PUBLISHED:
+    if challenge.status != ChallengeStatus.PUBLISHED or not challenge.organisation.is_verified:
         return 0
     engine_id = matching.engine_key()
     challenge_hash = content_hash(challenge_text(challenge))
     existing = {s.profile_id: s for s in db.session.scalars(
         sa.select(MatchSuggestion).where(MatchSuggestion.challenge_id == challenge.id))}
     written = 0
-    for rank, suggestion in enumerate(startups_for_challenge(challenge, k=k), start=1):
+    for rank, suggestion in enumerate(startups_for_challenge(challenge, k=k, verified_only=True), start=1):
         profile = suggestion.target
         profile_hash = content_hash(profile_text(profile))
         row = existing.get(profile.id)
@@ -221,7 +226,9 @@ def after_profile_change(profile: StartupProfile, limit: int = 5) -> None:
 # ---- challenges for a start-up -------------------------------------------------------------
 
 def open_challenge_ids(today: date) -> set[int]:
-    stmt = sa.select(Challenge.id).where(
+    """Published challenges of verified municipalities whose deadline has not passed."""
+    stmt = sa.select(Challenge.id).join(Challenge.organisation).where(
+        Organisation.verified_at.is_not(None),
         Challenge.status == ChallengeStatus.PUBLISHED,
         sa.or_(Challenge.deadline.is_(None), Challenge.deadline >= today),
     )
