@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .encoders import Encoder
-from .lexical import Bm25Params, LexicalIndex, key_terms, language_of
+from .lexical import Bm25Params, LexicalIndex, analyze, key_terms, language_of
 from .text import content_hash, passages
 
 logger = logging.getLogger(__name__)
@@ -118,11 +118,127 @@ class _IdfLookup(Mapping[str, float]):
         return self._lexical.idf(stem, self._language)
 
 
+class _DenseRows:
+    """The ranker's vectors by document position, changed in place.
+
+    Whole-text rows sit in a preallocated matrix whose capacity grows by half when full: an upsert writes
+    one row, a removal copies the last row into the freed one (positions stay compact, as in the
+    ranker), and `whole` is a view of the rows in use, never a copy.
+
+    Passage rows (kept only when a pooling needs them) are appended to one buffer, one block per
+    document with its (start, count) by position; a replaced or removed document's block becomes
+    garbage, compacted once there is more garbage than live rows (amortised O(1) per row).
+    """
+
+    #: Garbage passage rows tolerated before compaction regardless of the live rows.
+    COMPACT_MIN_ROWS = 1024
+
+    def __init__(self, dim: int, keep_passages: bool, capacity: int = 0) -> None:
+        self.dim = dim
+        self.keep_passages = keep_passages
+        self.n = 0
+        self._whole = np.zeros((capacity, dim), dtype=np.float32)
+        self._languages = np.zeros(capacity, dtype="<U2")
+        self._rows = np.zeros((capacity if keep_passages else 0, dim), dtype=np.float32)
+        self._used = 0
+        self._garbage = 0
+        self._start = np.zeros(capacity if keep_passages else 0, dtype=np.int64)
+        self._count = np.zeros(capacity if keep_passages else 0, dtype=np.int64)
+
+    @property
+    def whole(self) -> np.ndarray:
+        """(n, dim): row i is the whole-text vector of position i (a view)."""
+        return self._whole[:self.n]
+
+    @property
+    def languages(self) -> np.ndarray:
+        """(n,): the language code of position i (a view)."""
+        return self._languages[:self.n]
+
+    def put(self, position: int, vectors: np.ndarray, language: str) -> None:
+        """Write the vectors of the document at `position` (at most `n`: n appends)."""
+        if position == self.n:
+            if self.n == len(self._whole):
+                capacity = max(16, self.n + self.n // 2)
+                self._whole = _with_rows(self._whole, capacity)
+                self._languages = np.concatenate([self._languages, np.zeros(capacity - self.n, "<U2")])
+                if self.keep_passages:
+                    self._start = np.concatenate([self._start, np.zeros(capacity - self.n, np.int64)])
+                    self._count = np.concatenate([self._count, np.zeros(capacity - self.n, np.int64)])
+            self.n += 1
+        elif self.keep_passages:
+            self._garbage += int(self._count[position])
+        self._whole[position] = vectors[0]
+        self._languages[position] = language
+        if self.keep_passages:
+            block = HybridRanker._passage_rows(vectors)
+            if self._used + len(block) > len(self._rows):
+                self._rows = _with_rows(self._rows, max(len(self._rows) * 3 // 2, self._used + len(block), 16))
+            self._rows[self._used:self._used + len(block)] = block
+            self._start[position], self._count[position] = self._used, len(block)
+            self._used += len(block)
+            self._compact_if_due()
+
+    def remove(self, position: int) -> None:
+        """Drop the document at `position`; the last one moves into its place."""
+        last = self.n - 1
+        if self.keep_passages:
+            self._garbage += int(self._count[position])
+        if position != last:
+            self._whole[position] = self._whole[last]
+            self._languages[position] = self._languages[last]
+            if self.keep_passages:
+                self._start[position], self._count[position] = self._start[last], self._count[last]
+        self.n = last
+        if self.keep_passages:
+            self._compact_if_due()
+
+    def _compact_if_due(self) -> None:
+        if self._garbage <= max(self._used - self._garbage, self.COMPACT_MIN_ROWS):
+            return
+        start, count = self._start[:self.n], self._count[:self.n]
+        total = int(count.sum())
+        gather = np.repeat(start - (np.cumsum(count) - count), count) + np.arange(total)
+        rows = np.zeros((max(total + total // 2, 16), self.dim), dtype=np.float32)
+        rows[:total] = self._rows[gather]
+        self._rows, self._used, self._garbage = rows, total, 0
+        self._start[:self.n] = np.cumsum(count) - count
+
+    def pooled(self, query_rows: np.ndarray, mode: str) -> np.ndarray:
+        """Per position, the max ("max") or mean ("mean") cosine of its passage rows with each query
+        row, shape (n_query_rows, n); the blocks are reduced where they lie in the buffer."""
+        sims = query_rows @ self._rows[:self._used].T
+        start, count = self._start[:self.n], self._count[:self.n]
+        order = np.argsort(start, kind="stable")
+        bounds = np.empty(2 * self.n, dtype=np.int64)
+        bounds[0::2] = start[order]
+        bounds[1::2] = start[order] + count[order]
+        if bounds[-1] == self._used:
+            bounds = bounds[:-1]  # the last block runs to the end
+        ufunc = np.add if mode == "mean" else np.maximum
+        reduced = ufunc.reduceat(sims, bounds, axis=1)[:, 0::2]  # odd entries: garbage between blocks
+        if mode == "mean":
+            reduced = reduced / count[order][None, :]
+        pooled = np.empty_like(reduced)
+        pooled[:, order] = reduced
+        return pooled
+
+
+def _with_rows(matrix: np.ndarray, capacity: int) -> np.ndarray:
+    """A copy of `matrix` with `capacity` rows (the first ones copied, the others zero)."""
+    bigger = np.zeros((capacity, matrix.shape[1]), dtype=matrix.dtype)
+    bigger[:len(matrix)] = matrix
+    return bigger
+
+
 class HybridRanker:
     """Keeps lexical and dense state for a set of documents and ranks them for a query.
 
     Thread-safe: one lock guards the state. Document positions are compact (0..n-1); removing a
-    document moves the last one into its place.
+    document moves the last one into its place. Every change is incremental: the lexical index
+    updates its postings and statistics in place (`lexical.LexicalIndex`) and the dense rows are
+    written in place (`_DenseRows`), so neither a change nor the next query does work that grows
+    with the number of documents beyond the search itself.
     """
 
     def __init__(self, encoder: Encoder, params: RankingParams | None = None) -> None:
@@ -134,18 +250,24 @@ class HybridRanker:
         self._ids: list[int] = []
         self._positions: dict[int, int] = {}
         self._lexical, self._lexical_hybrid = self._new_lexical()
-        self._dense_dirty = True
-        self._whole = np.zeros((0, 0), dtype=np.float32)
-        self._passages = np.zeros((0, 0), dtype=np.float32)
-        self._starts = np.zeros(0, dtype=np.int64)
-        self._counts = np.zeros(0, dtype=np.int64)
-        self._languages = np.zeros(0, dtype="<U2")
+        self._dense_rows = self._new_dense()
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def engine_id(self) -> str:
         """Encoder id plus vector layout and passage size: the key under which to store `doc_vectors`."""
         return f"{self.encoder.id}|{LAYOUT}|p{self.params.passage_words}"
+
+    def _new_dense(self, capacity: int = 0) -> _DenseRows:
+        return _DenseRows(self.encoder.dim, self.params.doc_pooling != "whole", capacity)
+
+    @property
+    def _whole(self) -> np.ndarray:
+        return self._dense_rows.whole
+
+    @property
+    def _languages(self) -> np.ndarray:
+        return self._dense_rows.languages
 
     def _new_lexical(self) -> tuple[LexicalIndex, LexicalIndex]:
         bm25 = Bm25Params(self.params.k1, self.params.b)
@@ -233,9 +355,9 @@ class HybridRanker:
         with self._lock:
             self._docs, self._vectors, self._ids, self._positions = {}, {}, [], {}
             self._lexical, self._lexical_hybrid = self._new_lexical()
+            self._dense_rows = self._new_dense(len(docs) + len(docs) // 8)  # room for some upserts
             for doc in docs:
                 self._put(doc, ready[doc.id])
-            self._dense_dirty = True
 
     def upsert(self, doc: Document, vectors: np.ndarray | None = None) -> None:
         """Add or replace one document.
@@ -248,22 +370,27 @@ class HybridRanker:
             vectors = self.encode_document(doc)
         with self._lock:
             self._put(doc, np.asarray(vectors, dtype=np.float32))
-            self._dense_dirty = True
 
     def _lexicals(self) -> list[LexicalIndex]:
         return [self._lexical] if self._lexical_hybrid is self._lexical else [self._lexical, self._lexical_hybrid]
 
     def _put(self, doc: Document, vectors: np.ndarray) -> None:
         position = self._positions.get(doc.id)
+        old = self._docs.get(doc.id)
         if position is None:
             position = len(self._ids)
             self._ids.append(doc.id)
             self._positions[doc.id] = position
         self._docs[doc.id] = doc
         self._vectors[doc.id] = vectors
+        language = language_of(doc.language)
+        self._dense_rows.put(position, vectors, language)
+        if old is not None and old.text == doc.text and language_of(old.language) == language:
+            return  # the same text: the same tokens
+        stems = analyze(doc.text, language)  # once for both lexical indexes
         for lexical in self._lexicals():
             lexical.resize(len(self._ids))
-            lexical.set_document(position, doc.text, doc.language)
+            lexical.set_document(position, doc.text, doc.language, stems=stems)
 
     def remove(self, doc_id: int) -> None:
         """Remove a document (no error when it is not there)."""
@@ -284,26 +411,11 @@ class HybridRanker:
                 self._ids[position] = moved
                 self._positions[moved] = position
             self._ids.pop()
-            self._dense_dirty = True
+            self._dense_rows.remove(position)
 
     def doc_vectors(self, doc_id: int) -> np.ndarray:
         """A document's vectors, (1 + n_passages, dim) or (1, dim); row 0 is the whole text."""
         return self._vectors[doc_id]
-
-    def _refresh_dense(self) -> None:
-        if not self._dense_dirty:
-            return
-        dim = self.encoder.dim
-        blocks = [self._passage_rows(self._vectors[doc_id]) for doc_id in self._ids]
-        self._whole = (np.ascontiguousarray(np.stack([self._vectors[i][0] for i in self._ids]))
-                       if self._ids else np.zeros((0, dim), np.float32))
-        self._passages = np.ascontiguousarray(np.vstack(blocks)) if blocks else np.zeros((0, dim), np.float32)
-        self._counts = np.array([len(b) for b in blocks], dtype=np.int64)
-        self._starts = np.zeros(len(blocks), dtype=np.int64)
-        if len(blocks):
-            np.cumsum(self._counts[:-1], out=self._starts[1:])
-        self._languages = np.array([language_of(self._docs[i].language) for i in self._ids], dtype="<U2")
-        self._dense_dirty = False
 
     @staticmethod
     def _passage_rows(vectors: np.ndarray) -> np.ndarray:
@@ -326,11 +438,7 @@ class HybridRanker:
                 out[rows] = self._whole[rows] @ query_vectors[0]
                 return out
             return self._whole @ query_vectors[0]
-        sims = self._passage_rows(query_vectors) @ self._passages.T
-        if self.params.doc_pooling == "mean":
-            pooled = np.add.reduceat(sims, self._starts, axis=1) / self._counts[None, :]
-        else:
-            pooled = np.maximum.reduceat(sims, self._starts, axis=1)
+        pooled = self._dense_rows.pooled(self._passage_rows(query_vectors), self.params.doc_pooling)
         return pooled.mean(axis=0)
 
     def _normalise(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -413,7 +521,6 @@ class HybridRanker:
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
         with self._lock:
-            self._refresh_dense()
             if not self._ids or k <= 0:
                 return []
             mask = self._mask(allowed)
@@ -448,7 +555,6 @@ class HybridRanker:
             `with_parts`).
         """
         with self._lock:
-            self._refresh_dense()
             doc = self._docs[doc_id]
             if query_vectors is None:
                 query_vectors = self.encode_query(query)
