@@ -36,10 +36,11 @@ db: setup
 	$(BIN)/flask seed demo
 	$(BIN)/flask index rebuild
 
-## make run: install, migrate, load the demo once, serve on http://127.0.0.1:8000
+## make run: install, migrate, load the demo once, serve on http://127.0.0.1:8000 with the worker beside it
 run: db
-	@echo "Proeftuin on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
-	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) app:app
+	@echo "Proeftuin on http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server and the worker)"
+	@$(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) app:app
 
 ## The page tests drive Debian's chromium through Playwright (no browser download).
 browser:

@@ -19,6 +19,10 @@ BENCHES = {
     "suggestion": ["bench.suggestion_bench"],
     "index": ["bench.index_bench"],
     "buyer_group_threshold": ["bench.buyer_group_threshold"],
+    "anonymiser": ["bench.anonymiser_bench"],
+    # A set written by someone who never saw the anonymiser's code: the honest figure.
+    "anonymiser_blind": ["bench.anonymiser_bench", "--cases", "bench/anonymiser_blind.json"],
+    "lexical_live": ["bench.lexical_live"],
 }
 
 

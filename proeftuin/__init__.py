@@ -37,6 +37,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from proeftuin import setup
 
     setup.register_extensions(app)
+    setup.register_worker(app)
     setup.register_input_checks(app)
     setup.register_blueprints(app)
     setup.register_error_handlers(app)

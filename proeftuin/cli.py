@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
 from proeftuin.enums import Role
 from proeftuin.services import DomainError, accounts, seeding
@@ -94,3 +95,19 @@ def index_status() -> None:
         click.echo(f"{kind:<9} {count} indexed, {status.stale[kind]} stale")
     for engine_id, count in status.other_engines.items():
         click.echo(f"other engine {engine_id}: {count} vectors (unused)")
+
+
+@click.command("worker")
+@click.option("--threads", default=2, show_default=True, help="Effects run at the same time.")
+@click.option("--drain", "drain_only", is_flag=True, help="Run the pending effects once and exit.")
+@with_appcontext
+def worker_command(threads: int, drain_only: bool) -> None:
+    """Run the background worker: the outbox's effects after commit, and the periodic checks."""
+    worker = current_app.extensions["proeftuin_worker"]
+    if drain_only:
+        click.echo(f"{worker.drain()} effects ran")
+        return
+    from proeftuin.services import outbox
+
+    click.echo(f"worker: {outbox.pending_count()} effects pending; queue {current_app.config['WORKER_QUEUE']}")
+    worker.consumer(workers=threads).run()

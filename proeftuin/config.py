@@ -142,6 +142,11 @@ class Config:
     TRUSTED_HOSTS: list[str] | None = None
     EXTRA_TRUSTED_HOSTS = parse_list(env("TRUSTED_HOSTS"))
 
+    # The background worker's queue: Redis when REDIS_URL is set, else a SQLite file in instance/.
+    REDIS_URL = env("REDIS_URL")
+    WORKER_QUEUE = env("WORKER_QUEUE", "redis" if env("REDIS_URL") else "sqlite")
+    WORKER_QUEUE_PATH = env("WORKER_QUEUE_PATH")  # None -> instance/queue.sqlite3
+
     # Mail: an outbox folder under instance/ unless MAIL_SERVER is set
     MAIL_SERVER = env("MAIL_SERVER")
     MAIL_PORT = parse_int(env("MAIL_PORT"), 25)
@@ -221,6 +226,9 @@ class TestingConfig(Config):
     ARGON2_PROFILE = "CHEAPEST"
     MAIL_SERVER = None
     EMBEDDING_MODEL = "hashing-test"
+    # Effects run in-process right after the request or app context that committed them; the
+    # worker's own tests use a real SQLite queue and consumer.
+    WORKER_QUEUE = "immediate"
     # The test client sends `Host: localhost`; the browser tests serve on 127.0.0.1.
     EXTRA_TRUSTED_HOSTS = [*Config.EXTRA_TRUSTED_HOSTS, "localhost", "127.0.0.1"]
 

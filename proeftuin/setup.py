@@ -177,6 +177,12 @@ def register_input_checks(app: Flask) -> None:
                                       "be saved. Remove it and try again.")))
 
 
+def register_worker(app: Flask) -> None:
+    from proeftuin.worker import register_worker as bind
+
+    bind(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from proeftuin.blueprints import (
         admin,
@@ -285,11 +291,12 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from proeftuin.cli import index_cli, seed_cli, users_cli
+    from proeftuin.cli import index_cli, seed_cli, users_cli, worker_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(index_cli)
+    app.cli.add_command(worker_command)
 
 
 def register_access_check(app: Flask) -> None:

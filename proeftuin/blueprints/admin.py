@@ -13,11 +13,9 @@ from proeftuin.access import STAFF, allow
 from proeftuin.blueprints.fields import SingleLineField, apply_domain_error
 from proeftuin.enums import Role
 from proeftuin.extensions import db
-from proeftuin.links import public_url
 from proeftuin.models import AuditEvent
 from proeftuin.services import DomainError, InvalidInput, accounts, verification
 from proeftuin.services.listing import page_args
-from proeftuin.services.mail import send_mail
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -118,13 +116,7 @@ def new_facilitator():
             if not apply_domain_error(form, exc):
                 flash(exc.message, "error")
         else:
-            link = public_url("auth.reset_password", token=accounts.make_reset_token(user))
-            send_mail(
-                user.email,
-                _("Your Proeftuin facilitator account"),
-                _("Hello %(name)s,\n\nAn account was created for you. Choose your password here:\n%(link)s\n",
-                  name=user.name, link=link),
-            )
+            accounts.send_staff_welcome(user)
             flash(_("The facilitator account is created; an e-mail to choose a password is on its way."), "success")
             return redirect(url_for("admin.index"))
     return render_template("admin/facilitator_form.html", form=form)

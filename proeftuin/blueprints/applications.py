@@ -16,7 +16,7 @@ from proeftuin.blueprints.challenge_forms import ApplyForm
 from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.enums import Role
 from proeftuin.extensions import db
-from proeftuin.services import DomainError, notify
+from proeftuin.services import DomainError
 from proeftuin.services import applications as application_service
 from proeftuin.services import challenges as challenge_service
 
@@ -115,6 +115,5 @@ def decide(application_id: int):
             raise
         flash(exc.message, "error")
         return redirect(url_for("applications.detail", application_id=application_id))
-    notify.application_decided(application)
     flash(str(DECISION_MESSAGES[form.decision.data]), "success")
     return redirect(url_for("challenges.applications", challenge_id=application.challenge_id))

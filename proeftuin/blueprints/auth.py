@@ -21,10 +21,8 @@ from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.blueprints.main import safe_next
 from proeftuin.enums import OrgKind, Region, Role
 from proeftuin.extensions import db, limiter
-from proeftuin.links import public_url
 from proeftuin.models import Municipality
 from proeftuin.services import DomainError, accounts
-from proeftuin.services.mail import send_mail
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -145,20 +143,7 @@ def logout():
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        user = accounts.find_user_for_reset(form.email.data)
-        if user is not None:
-            token = accounts.make_reset_token(user)
-            link = public_url("auth.reset_password", token=token)
-            send_mail(
-                user.email,
-                _("Reset your Proeftuin password"),
-                _(
-                    "Hello %(name)s,\n\nFollow this link within an hour to choose a new password:\n%(link)s\n\n"
-                    "If you did not ask for this, ignore this message.",
-                    name=user.name,
-                    link=link,
-                ),
-            )
+        accounts.send_reset_link(form.email.data)
         # The same answer whether or not the address has an account.
         flash(_("If an account exists for this address, we sent a link to reset the password."), "info")
         return redirect(url_for("auth.login"))

@@ -15,7 +15,7 @@ from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.blueprints.matching_support import search_rate_limit, semantic_results
 from proeftuin.enums import ChallengeStatus, Role
 from proeftuin.extensions import db, limiter
-from proeftuin.services import DomainError, InvalidInput, notify
+from proeftuin.services import DomainError, InvalidInput
 from proeftuin.services import applications as application_service
 from proeftuin.services import challenges as challenge_service
 from proeftuin.services import suggestions as suggestion_service
@@ -128,7 +128,6 @@ def edit(challenge_id: int):
             if not apply_domain_error(form, exc):
                 flash(exc.message, "error")
         else:
-            suggestion_service.after_challenge_change(challenge)
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("challenges.detail", challenge_id=challenge_id))
     return render_template("challenges/form.html", form=form, challenge=challenge)
@@ -147,7 +146,6 @@ def change_status(challenge_id: int):
             raise
         flash(exc.message, "error")
     else:
-        suggestion_service.after_challenge_change(challenge)
         if form.action.data in ("publish", "reopen") and not challenge_service.is_public(challenge):
             flash(_("The challenge is published, but stays hidden from start-ups until your municipality "
                     "is verified by the support point."), "info")
@@ -187,7 +185,6 @@ def apply(challenge_id: int):
             if not apply_domain_error(form, exc):
                 flash(exc.message, "error")
         else:
-            notify.application_submitted(application)
             flash(_("Your application is submitted."), "success")
             return redirect(url_for("applications.detail", application_id=application.id))
     return render_template("challenges/apply.html", form=form, challenge=challenge)

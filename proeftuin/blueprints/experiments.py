@@ -30,7 +30,6 @@ from proeftuin.enums import ExperimentStatus, Role
 from proeftuin.extensions import db
 from proeftuin.services import DomainError, InvalidInput
 from proeftuin.services import experiments as experiment_service
-from proeftuin.services import suggestions as suggestion_service
 from proeftuin.services.listing import id_arg, page_args
 
 bp = Blueprint("experiments", __name__, url_prefix="/experiments")
@@ -286,7 +285,7 @@ def change_status(experiment_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        result = experiment_service.change_status(current_user, experiment_id, form.target.data, form.reason.data)
+        experiment_service.change_status(current_user, experiment_id, form.target.data, form.reason.data)
     except DomainError as exc:
         db.session.rollback()
         _reraise_access(exc)
@@ -295,8 +294,6 @@ def change_status(experiment_id: int):
             return _show_detail(experiment, stop_form=form)
         flash(exc.message, "error")
         return redirect(_detail_url(experiment_id, "status"))
-    if result.challenge_changed:
-        suggestion_service.after_challenge_change(result.experiment.challenge)
     flash(str(STATUS_MESSAGES[ExperimentStatus(form.target.data)]), "success")
     return redirect(_detail_url(experiment_id, "status"))
 

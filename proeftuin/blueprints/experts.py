@@ -28,7 +28,7 @@ from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.blueprints.matching_support import semantic_results
 from proeftuin.enums import Language, Role
 from proeftuin.extensions import db
-from proeftuin.services import DomainError, InvalidInput, anonymiser, matching
+from proeftuin.services import DomainError, InvalidInput, anonymiser
 from proeftuin.services import experts as expert_service
 from proeftuin.services.listing import page_args
 
@@ -85,7 +85,6 @@ def profile():
             if not apply_domain_error(form, exc):
                 flash(exc.message, "error")
         else:
-            matching.sync_after_change(profile)
             flash(_("Your expertise profile is saved."), "success")
             return redirect(url_for("experts.pool"))
     return render_template("experts/profile.html", form=form, profile=profile)

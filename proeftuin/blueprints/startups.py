@@ -53,7 +53,6 @@ def edit_profile():
             if not apply_domain_error(form, exc):
                 flash(exc.message, "error")
         else:
-            suggestion_service.after_profile_saved(profile)
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("startups.detail", slug=profile.organisation.slug))
     return render_template("startups/form.html", form=form, profile=profile)

@@ -15,6 +15,7 @@ from proeftuin.models.expert import ExpertProfile, ExpertQuestion, QuestionMessa
 from proeftuin.models.matching import Embedding, IndexState, MatchSuggestion
 from proeftuin.models.notification import Notification
 from proeftuin.models.organisation import Municipality, Organisation
+from proeftuin.models.outbox import OutboxEffect
 from proeftuin.models.profile import ProfileTheme, StartupProfile
 from proeftuin.models.user import User
 
@@ -39,6 +40,7 @@ __all__ = [
     "Municipality",
     "MunicipalityParticipation",
     "Organisation",
+    "OutboxEffect",
     "ProfileTheme",
     "StartupParticipation",
     "StartupProfile",

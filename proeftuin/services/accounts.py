@@ -19,7 +19,7 @@ from proeftuin.extensions import db
 from proeftuin.links import public_url
 from proeftuin.models import Municipality, Organisation, User
 from proeftuin.services import Conflict, Forbidden, InvalidInput, NotFound, audit
-from proeftuin.services.mail import send_mail
+from proeftuin.services.mail import queue_mail
 from proeftuin.services.passwords import (
     hash_password,
     needs_rehash,
@@ -224,26 +224,23 @@ def register(data: Registration) -> RegistrationResult:
 
 
 def _mail_new_user(user: User) -> None:
-    try:
-        with force_locale(user.locale or "nl"):
-            params = {"name": user.name, "organisation": user.organisation.name,
-                      "login": public_url("auth.login")}
-            send_mail(user.email, str(WELCOME_SUBJECT), str(WELCOME_BODY) % params)
-    except OSError:
-        logger.exception("welcome mail to user %s failed", user.id)
+    """Queue the welcome mail (the account is committed already; the mail is its own small unit)."""
+    with force_locale(user.locale or "nl"):
+        params = {"name": user.name, "organisation": user.organisation.name,
+                  "login": public_url("auth.login")}
+        queue_mail(user.email, str(WELCOME_SUBJECT), str(WELCOME_BODY) % params)
+    db.session.commit()
 
 
 def _mail_existing_owner(owner: User) -> None:
     logger.info("account.register existing address user=%s", owner.id)
     if not owner.active:
         return
-    try:
-        with force_locale(owner.locale or "nl"):
-            params = {"name": owner.name, "login": public_url("auth.login"),
-                      "reset": public_url("auth.reset_request")}
-            send_mail(owner.email, str(ALREADY_SUBJECT), str(ALREADY_BODY) % params)
-    except OSError:
-        logger.exception("registration notice to user %s failed", owner.id)
+    with force_locale(owner.locale or "nl"):
+        params = {"name": owner.name, "login": public_url("auth.login"),
+                  "reset": public_url("auth.reset_request")}
+        queue_mail(owner.email, str(ALREADY_SUBJECT), str(ALREADY_BODY) % params)
+    db.session.commit()
 
 
 def rename_organisation(actor: User, name: str) -> Organisation:
@@ -321,6 +318,32 @@ def set_locale(user: User, locale: str) -> None:
 
 def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+RESET_SUBJECT = _l("Reset your Proeftuin password")
+RESET_BODY = _l("Hello %(name)s,\n\nFollow this link within an hour to choose a new password:\n%(link)s\n\n"
+                "If you did not ask for this, ignore this message.")
+STAFF_SUBJECT = _l("Your Proeftuin facilitator account")
+STAFF_BODY = _l("Hello %(name)s,\n\nAn account was created for you. Choose your password here:\n%(link)s\n")
+
+
+def send_reset_link(email: str) -> None:
+    """Queue a password-reset link for the account of `email`, if there is one (same cost either way)."""
+    user = find_user_for_reset(email)
+    if user is None:
+        return
+    with force_locale(user.locale or "nl"):
+        params = {"name": user.name, "link": public_url("auth.reset_password", token=make_reset_token(user))}
+        queue_mail(user.email, str(RESET_SUBJECT), str(RESET_BODY) % params)
+    db.session.commit()
+
+
+def send_staff_welcome(user: User) -> None:
+    """Queue the mail that lets a new staff member choose a password."""
+    with force_locale(user.locale or "nl"):
+        params = {"name": user.name, "link": public_url("auth.reset_password", token=make_reset_token(user))}
+        queue_mail(user.email, str(STAFF_SUBJECT), str(STAFF_BODY) % params)
+    db.session.commit()
 
 
 def make_reset_token(user: User) -> str:

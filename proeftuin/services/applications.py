@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from proeftuin.enums import ApplicationStatus, Role
 from proeftuin.extensions import db
 from proeftuin.models import Application, Challenge, User
-from proeftuin.services import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, audit
+from proeftuin.services import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, audit, notify
 from proeftuin.services import challenges as challenge_service
 
 DECISIONS: dict[str, tuple[set[ApplicationStatus], ApplicationStatus]] = {
@@ -100,6 +100,7 @@ def apply(user: User, challenge_id: int, proposal: str, today: date | None = Non
         db.session.rollback()
         raise Conflict(str(_l("Your organisation already applied to this challenge."))) from exc
     audit.record(user, "application.submit", application, challenge_id=challenge.id)
+    notify.application_submitted(application)
     db.session.commit()
     return application
 
@@ -149,6 +150,7 @@ def decide(user: User, application_id: int, decision: str, message: str | None) 
     application.decision_message = (message or "").strip() or None
     application.decided_at = datetime.now(UTC)
     audit.record(user, f"application.{decision}", application)
+    notify.application_decided(application)
     db.session.commit()
     return application
 

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from proeftuin.enums import ChallengeStatus, Language, ProcurementRoute, Role, Theme
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, ChallengeTheme, Municipality, Organisation, User
-from proeftuin.services import Forbidden, InvalidInput, InvalidTransition, NotFound, audit
+from proeftuin.services import Forbidden, InvalidInput, InvalidTransition, NotFound, audit, outbox
 from proeftuin.services.listing import like_pattern, one_of
 
 PUBLIC_STATUSES = (
@@ -137,6 +137,7 @@ def update(user: User, challenge_id: int, data: ChallengeData) -> Challenge:
     _validate(data)
     _apply(challenge, data)
     audit.record(user, "challenge.update", challenge)
+    outbox.record("challenge.changed", {"id": challenge.id})
     db.session.commit()
     return challenge
 
@@ -161,6 +162,7 @@ def transition(user: User, challenge_id: int, action: str, today: date | None = 
     if action == "close":
         challenge.closed_at = now
     audit.record(user, f"challenge.{action}", challenge, status=target.value)
+    outbox.record("challenge.changed", {"id": challenge.id})
     db.session.commit()
     return challenge
 

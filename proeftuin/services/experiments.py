@@ -53,7 +53,7 @@ from proeftuin.models import (
 )
 from proeftuin.models.experiment import Participation
 from proeftuin.models.types import utcnow
-from proeftuin.services import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, audit, notify
+from proeftuin.services import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, audit, notify, outbox
 from proeftuin.services.listing import one_of
 
 logger = logging.getLogger(__name__)
@@ -1031,8 +1031,8 @@ def change_status(user: User, experiment_id: int, target: str, reason: str | Non
     or stop it (with a reason) from any status that is not final.
 
     Entering running puts the challenge in experiment; procurement or stopped complete it when no
-    other experiment of the same challenge is still running or being evaluated. The caller runs
-    `suggestions.after_challenge_change` when `challenge_changed` is true.
+    other experiment of the same challenge is still running or being evaluated; a changed challenge
+    is re-indexed by the worker after commit.
 
     Raises:
         NotFound / Forbidden: see `get_manageable`.
@@ -1063,6 +1063,7 @@ def change_status(user: User, experiment_id: int, target: str, reason: str | Non
         challenge_changed = True
     if challenge_changed:
         audit.record(user, f"challenge.{challenge.status.value}", challenge, experiment_id=experiment.id)
+        outbox.record("challenge.changed", {"id": challenge.id})
     _event(experiment, user, f"status.{target_status.value}", reason or "")
     audit.record(user, "experiment.status", experiment, before=before.value, after=target_status.value)
     _tell_others(user, experiment, "experiment.status", STATUS_TEXT, STATUS_SUBJECT,

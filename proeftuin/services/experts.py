@@ -39,6 +39,7 @@ from proeftuin.services import (
     audit,
     matching,
     notify,
+    outbox,
 )
 from proeftuin.services.listing import like_pattern, one_of
 from proeftuin.services.texts import EXPERT
@@ -147,6 +148,7 @@ def save_profile(user: User, data: ProfileData) -> ExpertProfile:
     db.session.flush()
     audit.record(user, "expert.profile_create" if created else "expert.profile_update", profile,
                  available=data.available)
+    outbox.record("index.sync", {"kind": EXPERT, "id": profile.id})
     db.session.commit()
     return profile
 

@@ -83,8 +83,22 @@ def outbox_dir() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / "outbox"
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send one plain-text message (or write it to the outbox).
+def queue_mail(to: str, subject: str, body: str) -> None:
+    """Record one plain-text message in the caller's transaction; the worker sends it after commit.
+
+    A rolled-back change therefore sends nothing. The recipient is checked now, so a bad address
+    fails where it was given.
+
+    Raises:
+        InvalidRecipient: `to` is not a single plain address; nothing is queued.
+    """
+    from proeftuin.services import outbox
+
+    outbox.record("mail", {"to": recipient_address(to), "subject": header_text(subject), "body": body})
+
+
+def deliver(to: str, subject: str, body: str, message_id: str | None = None) -> None:
+    """Send one plain-text message now (or write it to the mail folder): the worker's side.
 
     Every header value passes through here: the subject is cleaned by `header_text` and the
     recipient checked by `recipient_address`, so callers may build subjects from user text.
@@ -99,7 +113,8 @@ def send_mail(to: str, subject: str, body: str) -> None:
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(domain="proeftuin.localhost")
+    # The outbox effect's id makes the Message-ID, so a re-run after a crash can be recognised.
+    msg["Message-ID"] = message_id or make_msgid(domain="proeftuin.localhost")
     msg.set_content(body)
     server = current_app.config.get("MAIL_SERVER")
     if server:

@@ -27,7 +27,7 @@ from embeddings.text import content_hash
 from proeftuin.enums import ChallengeStatus
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, Embedding, ExpertProfile, IndexState, StartupProfile
-from proeftuin.services import snapshots
+from proeftuin.services import outbox, snapshots
 from proeftuin.services.texts import CHALLENGE, EXPERT, PROFILE, kind_of, text_of
 
 logger = logging.getLogger(__name__)
@@ -289,13 +289,13 @@ def sync_object(obj: Challenge | StartupProfile) -> bool:
     return True
 
 
-def sync_after_change(obj: Challenge | StartupProfile) -> None:
-    """Called by the web views after a save: one object, never a bulk job; failures only log."""
-    try:
+@outbox.handler("index.sync")
+def _sync_effect(effect) -> None:
+    obj = db.session.get(model_of(effect.payload["kind"]), effect.payload["id"])
+    if obj is None:
+        forget(effect.payload["kind"], effect.payload["id"])
+    else:
         sync_object(obj)
-    except Exception:  # the page must not fail because the engine is unavailable
-        db.session.rollback()
-        logger.exception("could not update the vectors of %s %s", kind_of(obj), obj.id)
 
 
 def forget(kind: str, object_id: int) -> None:
@@ -303,6 +303,19 @@ def forget(kind: str, object_id: int) -> None:
     engine = encoder()
     _store(kind, object_id, engine_key(engine), "", None)
     db.session.commit()
+
+
+def reconcile(limit: int = 1000) -> dict[str, int]:
+    """Re-sync objects whose vectors disagree with their text or status (the worker's periodic check).
+
+    Returns:
+        How many objects were stale and how many were brought in line.
+    """
+    key = engine_key()
+    stale = [obj for kind in KINDS for obj in db.session.scalars(sa.select(MODELS[kind]))
+             if needs_encoding(obj, key)]
+    fixed = sum(1 for obj in stale[:limit] if sync_object(obj))
+    return {"stale": len(stale), "fixed": fixed}
 
 
 @dataclass

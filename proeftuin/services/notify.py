@@ -1,6 +1,6 @@
 """Tell the other party by e-mail when something happens to an application.
 
-Called after the change is committed; a mail failure is logged and never undoes the change.
+Mail is queued in the outbox (`mail.queue_mail`) and sent by the worker after commit.
 Each mail is written in the recipient's own language.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ DECIDED_BODY = _l(
 
 
 def _send_to_members(organisation: Organisation, subject, body, values: Callable[[], dict]) -> None:
-    from proeftuin.services.mail import send_mail
+    from proeftuin.services.mail import queue_mail
 
     for user in organisation.members:
         if not user.active:
@@ -38,12 +38,13 @@ def _send_to_members(organisation: Organisation, subject, body, values: Callable
         try:
             with force_locale(user.locale or "nl"):
                 params = {**values(), "name": user.name}
-                send_mail(user.email, str(subject) % params, str(body) % params)
+                queue_mail(user.email, str(subject) % params, str(body) % params)
         except OSError:
             logger.exception("notification mail to user %s failed", user.id)
 
 
 def application_submitted(application: Application) -> None:
+    """Queue the mail to the municipality's members in the caller's transaction."""
     link = public_url("applications.detail", application_id=application.id)
     _send_to_members(
         application.challenge.organisation, SUBMITTED_SUBJECT, SUBMITTED_BODY,
@@ -52,6 +53,7 @@ def application_submitted(application: Application) -> None:
 
 
 def application_decided(application: Application) -> None:
+    """Queue the mail to the start-up's members in the caller's transaction."""
     link = public_url("applications.detail", application_id=application.id)
     _send_to_members(
         application.organisation, DECIDED_SUBJECT, DECIDED_BODY,
@@ -65,7 +67,7 @@ def notify_users(users: list[User], kind: str, text, link: str | None, values: C
 
     The caller commits. Mail failures are logged, never raised. Returns the number notified.
     """
-    from proeftuin.services.mail import send_mail
+    from proeftuin.services.mail import queue_mail
 
     count = 0
     for user in users:
@@ -80,7 +82,7 @@ def notify_users(users: list[User], kind: str, text, link: str | None, values: C
                     body = str(mail_body) % params if mail_body is not None else message
                     if link:
                         body += "\n\n" + public_path(link)
-                    send_mail(user.email, str(mail_subject) % params, body)
+                    queue_mail(user.email, str(mail_subject) % params, body)
                 except OSError:
                     logger.exception("notification mail to user %s failed", user.id)
         count += 1

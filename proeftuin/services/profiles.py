@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from proeftuin.enums import Language, Maturity, Region, Role, Theme
 from proeftuin.extensions import db
 from proeftuin.models import Organisation, ProfileTheme, StartupProfile, User
-from proeftuin.services import Forbidden, InvalidInput, NotFound, audit
+from proeftuin.services import Forbidden, InvalidInput, NotFound, audit, outbox
 from proeftuin.services.listing import like_pattern, one_of
 
 SORTS = {
@@ -80,6 +80,7 @@ def save(user: User, data: ProfileData) -> StartupProfile:
         profile_org.website = data.website or None
     db.session.flush()
     audit.record(user, "profile.create" if created else "profile.update", profile)
+    outbox.record("profile.changed", {"id": profile.id})
     db.session.commit()
     return profile
 

@@ -17,7 +17,7 @@ from embeddings.text import content_hash
 from proeftuin.enums import ChallengeStatus, Maturity, Role, SuggestionStatus
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, MatchSuggestion, Organisation, StartupProfile, User
-from proeftuin.services import InvalidInput, matching
+from proeftuin.services import InvalidInput, matching, outbox
 from proeftuin.services import challenges as challenge_service
 from proeftuin.services import profiles as profile_service
 from proeftuin.services.listing import one_of
@@ -191,23 +191,22 @@ def refresh_suggestions(challenge: Challenge, k: int = SUGGESTIONS_PER_CHALLENGE
     return written
 
 
-def after_challenge_change(challenge: Challenge) -> None:
-    """A challenge was saved or changed status: update its vectors and suggestions (one object)."""
-    matching.sync_after_change(challenge)
-    try:
-        refresh_suggestions(challenge)
-    except Exception:  # the save succeeded; suggestions catch up at the next rebuild
-        db.session.rollback()
-        logger.exception("could not refresh suggestions for challenge %s", challenge.id)
+@outbox.handler("challenge.changed")
+def _challenge_changed(effect) -> None:
+    challenge = db.session.get(Challenge, effect.payload["id"])
+    if challenge is None:
+        return
+    matching.sync_object(challenge)
+    refresh_suggestions(challenge)
 
 
-def after_profile_saved(profile: StartupProfile) -> None:
-    matching.sync_after_change(profile)
-    try:
-        after_profile_change(profile)
-    except Exception:
-        db.session.rollback()
-        logger.exception("could not refresh suggestions after profile %s", profile.id)
+@outbox.handler("profile.changed")
+def _profile_changed(effect) -> None:
+    profile = db.session.get(StartupProfile, effect.payload["id"])
+    if profile is None:
+        return
+    matching.sync_object(profile)
+    after_profile_change(profile)
 
 
 def refresh_all(progress=None) -> int:

@@ -21,7 +21,7 @@ from proeftuin.enums import ChallengeStatus, OrgKind
 from proeftuin.extensions import db
 from proeftuin.links import public_url
 from proeftuin.models import Challenge, Organisation, User
-from proeftuin.services import Forbidden, InvalidInput, InvalidTransition, NotFound, audit
+from proeftuin.services import Forbidden, InvalidInput, InvalidTransition, NotFound, audit, outbox
 from proeftuin.services.accounts import slugify
 from proeftuin.services.challenges import is_staff
 from proeftuin.services.listing import like_pattern, one_of
@@ -220,33 +220,28 @@ def _clean_reason(reason: str | None) -> str:
 
 
 def _mail_registrant(org: Organisation, subject, body, reason: str | None = None) -> None:
-    """Tell the registrant, in their language, after the decision is committed (failures only log)."""
-    from proeftuin.services.mail import send_mail
+    """Queue a mail to the registrant, in their language, in the decision's transaction."""
+    from proeftuin.services.mail import queue_mail
 
     user = registrant_of(org)
     if user is None or not user.active:
         return
-    try:
-        with force_locale(user.locale or "nl"):
-            params = {"name": user.name, "organisation": org.name, "reason": reason or "",
-                      "link": public_url("auth.account")}
-            send_mail(user.email, str(subject) % params, str(body) % params)
-    except OSError:
-        logger.exception("verification mail for organisation %s failed", org.id)
+    with force_locale(user.locale or "nl"):
+        params = {"name": user.name, "organisation": org.name, "reason": reason or "",
+                  "link": public_url("auth.account")}
+        queue_mail(user.email, str(subject) % params, str(body) % params)
 
 
 def _publish_challenges(org: Organisation) -> None:
     """A municipality became verified: its published challenges get their suggestions now."""
     if org.kind != OrgKind.MUNICIPALITY:
         return
-    from proeftuin.services import suggestions
-
     published = db.session.scalars(
         sa.select(Challenge).where(Challenge.organisation_id == org.id,
                                    Challenge.status == ChallengeStatus.PUBLISHED)
     ).all()
     for challenge in published:
-        suggestions.after_challenge_change(challenge)
+        outbox.record("challenge.changed", {"id": challenge.id})
 
 
 def verify(actor: User, organisation_id: int) -> Organisation:
@@ -263,9 +258,9 @@ def verify(actor: User, organisation_id: int) -> Organisation:
     org.rejected_at = None
     org.rejection_reason = None
     audit.record(actor, "organisation.verify", org, kind=org.kind.value)
-    db.session.commit()
     _mail_registrant(org, VERIFIED_SUBJECT, VERIFIED_BODY)
     _publish_challenges(org)
+    db.session.commit()
     return org
 
 
@@ -285,8 +280,8 @@ def reject(actor: User, organisation_id: int, reason: str | None) -> Organisatio
     org.rejected_at = datetime.now(UTC)
     org.rejection_reason = reason
     audit.record(actor, "organisation.reject", org, kind=org.kind.value, reason=reason)
-    db.session.commit()
     _mail_registrant(org, REJECTED_SUBJECT, REJECTED_BODY, reason)
+    db.session.commit()
     return org
 
 
@@ -307,6 +302,6 @@ def revoke(actor: User, organisation_id: int, reason: str | None) -> Organisatio
     org.rejected_at = datetime.now(UTC)
     org.rejection_reason = reason
     audit.record(actor, "organisation.revoke", org, kind=org.kind.value, reason=reason)
-    db.session.commit()
     _mail_registrant(org, REVOKED_SUBJECT, REVOKED_BODY, reason)
+    db.session.commit()
     return org
