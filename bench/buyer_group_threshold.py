@@ -7,10 +7,12 @@
   the same need, as two municipalities' challenges in one buyer group would.
 - Negatives: random pairs of judged projects that share no topic, `--ratio` (20) per positive,
   seeded. Some of them are related all the same (topics overlap), so precision is a lower bound.
-- Measures, both from the default engine (USE multilingual v3, the ranker's own passages):
-  `document_cosine`, the cosine of the normalised mean passage vectors (the vector the platform
-  keeps per object in FAISS), and `pooled_passage_cosine`, the ranker's dense part (each passage
-  of one text against its best passage of the other, averaged) made symmetric by averaging both
+- Measures, from the default engine (USE multilingual v3, texts encoded as the platform stores
+  them: the whole text, then its passages): `document_cosine`, the cosine of the document vectors
+  (`embeddings.document_vector`, the whole-text vector: the one vector the platform ranks, searches
+  and groups with), `mean_passage_cosine`, the cosine of the normalised mean passage vectors (the
+  measure the threshold was first chosen on), and `pooled_passage_cosine`, each passage of one
+  text against its best passage of the other, averaged, made symmetric by averaging both
   directions.
 - For each: ROC AUC, the threshold with the best F1 (precision and recall there), the lowest
   threshold with precision >= 0.9, and the figures at the constants of `services.buyer_groups`.
@@ -20,8 +22,8 @@
   groups' pairs found, the other pairs above the threshold, and the clusters.
 
 Documents are `title + "\\n" + text`, as in `embeddings.evaluate`. `--cache DIR` keeps the
-passage vectors in DIR (`embeddings.cache`); without it the 2,772 passages are encoded (about a
-minute on 2 cores).
+vectors in DIR (`embeddings.cache`); without it the texts and their passages are encoded (a minute
+or two on 2 cores).
 """
 from __future__ import annotations
 
@@ -83,14 +85,13 @@ def make_pairs(topics: dict[str, set[str]], ratio: int, seed: int) -> tuple[list
 
 
 def encode_all(texts: dict[str, str], cache_dir: str | None) -> dict[str, np.ndarray]:
-    """Passage vectors per text, cut and encoded exactly as the platform's ranker does."""
-    from embeddings.encoders import DEFAULT_ENGINE, get_encoder
-    from embeddings.ranking import HybridRanker
+    """Vectors per text, cut and encoded exactly as the platform stores them (whole text, passages)."""
+    from embeddings import DEFAULT_ENGINE, Embeddings, get_encoder
 
     encoder = get_encoder(DEFAULT_ENGINE)
-    ranker = HybridRanker(encoder)
+    engine = Embeddings(encoder)
     keys = list(texts)
-    cut = [ranker.passages_of(texts[k]) for k in keys]
+    cut = [engine.texts_to_encode(texts[k]) for k in keys]
     flat = [p for parts in cut for p in parts]
     if cache_dir:
         from embeddings.cache import VectorCache
@@ -107,20 +108,40 @@ def encode_all(texts: dict[str, str], cache_dir: str | None) -> dict[str, np.nda
     return out
 
 
+def passage_rows(vectors: np.ndarray) -> np.ndarray:
+    """The passage rows of stored vectors (the whole-text row when the text is one passage)."""
+    return vectors[1:] if len(vectors) > 1 else vectors
+
+
+def document_vectors(stored: list[np.ndarray]) -> np.ndarray:
+    """One row per object: its document vector, as the platform compares challenges."""
+    from embeddings import document_vector
+
+    return np.vstack([document_vector(v) for v in stored])
+
+
+def similarity_matrix(vectors: np.ndarray) -> np.ndarray:
+    return np.asarray(vectors @ vectors.T, dtype=np.float32)
+
+
 def pooled(a: np.ndarray, b: np.ndarray) -> float:
-    """The ranker's dense part (max over b's passages, mean over a's), both directions averaged."""
-    sims = a @ b.T
+    """Max over b's passages, mean over a's, both directions averaged."""
+    sims = passage_rows(a) @ passage_rows(b).T
     return float((sims.max(axis=1).mean() + sims.max(axis=0).mean()) / 2)
 
 
-def document_cosine(a: np.ndarray, b: np.ndarray) -> float:
-    from proeftuin.services.buyer_groups import document_vectors
+def mean_passage_cosine(a: np.ndarray, b: np.ndarray) -> float:
+    va, vb = (passage_rows(v).mean(axis=0) for v in (a, b))
+    return float(va @ vb / (np.linalg.norm(va) * np.linalg.norm(vb)))
 
+
+def document_cosine(a: np.ndarray, b: np.ndarray) -> float:
     va, vb = document_vectors([a, b])
     return float(va @ vb)
 
 
-MEASURES = {"document_cosine": document_cosine, "pooled_passage_cosine": pooled}
+MEASURES = {"document_cosine": document_cosine, "mean_passage_cosine": mean_passage_cosine,
+            "pooled_passage_cosine": pooled}
 
 
 def at(pos: np.ndarray, neg: np.ndarray, threshold: float) -> dict:
@@ -158,7 +179,7 @@ def curve(pos: np.ndarray, neg: np.ndarray) -> dict:
 
 def cluster_check(vectors: dict[str, np.ndarray], topics: dict[str, set[str]], judged: list[str],
                   threshold: float) -> dict:
-    from proeftuin.services.buyer_groups import average_linkage, document_vectors, similarity_matrix
+    from proeftuin.services.buyer_groups import average_linkage
 
     sims = similarity_matrix(document_vectors([vectors[d] for d in judged]))
     n = len(judged)
@@ -197,7 +218,7 @@ def cluster_check(vectors: dict[str, np.ndarray], topics: dict[str, set[str]], j
 
 def demo_check(threshold: float, cache_dir: str | None) -> dict:
     from proeftuin.models import Challenge
-    from proeftuin.services.buyer_groups import average_linkage, document_vectors, similarity_matrix
+    from proeftuin.services.buyer_groups import average_linkage
     from proeftuin.services.texts import challenge_text
 
     rows = [c for c in json.loads(DEMO.read_text(encoding="utf-8")) if c["status"] in GROUPABLE]

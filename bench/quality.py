@@ -7,7 +7,7 @@
   ``hybrid_over_bm25``: hybrid nDCG@10 / BM25 nDCG@10 (goal: >= 1.10 on titles, >= 1.00 on he);
 - ``xling``: the line of ``python -m embeddings.evaluate xling`` (goal: every accuracy >= 0.90).
 
-The corpus is indexed once and every run goes through `HybridRanker.rank`, the platform's code.
+The corpus is indexed once and every run goes through `Embeddings.search`, the platform's code.
 Without ``--cache`` the corpus is encoded once (a few minutes on 2 cores with USE multilingual v3).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.encoders import DEFAULT_ENGINE
-from embeddings.evaluate import build_ranker, evaluate_ranker, evaluate_xling, judged_only, load_set
+from embeddings.evaluate import build_engine, evaluate_engine, evaluate_xling, judged_only, load_set
 from embeddings.ranking import METHODS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,11 +43,11 @@ def main() -> None:
     dev = Path(args.data) / "dev"
     sets = {name: judged_only(load_set(str(dev / "corpus.jsonl"), str(dev / f"queries_{name}.jsonl"),
                                        str(dev / f"qrels_{name}.tsv"))) for name in QUERY_SETS}
-    ranker = build_ranker(sets[QUERY_SETS[0]].docs, args.engine, "hybrid", args.cache)
+    embeddings = build_engine(sets[QUERY_SETS[0]].docs, args.engine, "hybrid", args.cache)
     index_seconds = round(time.perf_counter() - started, 2)
-    result: dict[str, Any] = {"engine": ranker.encoder.id, "index_seconds": index_seconds}
+    result: dict[str, Any] = {"engine": embeddings.encoder.id, "index_seconds": index_seconds}
     for name, data in sets.items():
-        runs = {method: evaluate_ranker(ranker, data, method, args.cache) for method in METHODS}
+        runs = {method: evaluate_engine(embeddings, data, method, args.cache) for method in METHODS}
         runs["hybrid_over_bm25"] = round(runs["hybrid"]["ndcg@10"] / runs["bm25"]["ndcg@10"], 4)
         result[name] = runs
     result["xling"] = evaluate_xling(str(Path(args.data) / "xling"), args.engine, args.cache)

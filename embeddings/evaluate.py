@@ -1,12 +1,14 @@
-"""Evaluation command: the platform's ranking code (`HybridRanker.rank`) on BEIR-like files.
+"""Evaluation command: the platform's search (`Embeddings.search`) on BEIR-like files.
 
 Usage::
 
     python -m embeddings.evaluate --corpus C.jsonl --queries Q.jsonl --qrels R.tsv \
-        [--method bm25|dense|hybrid] [--engine NAME] [--cache DIR]
+        [--method bm25|dense|hybrid] [--engine NAME] [--cache DIR] [--exact-limit N] [--candidates N]
     python -m embeddings.evaluate xling --dir DIR [--engine NAME] [--cache DIR]
 
-Each prints one JSON line. Metrics come from `ranx`.
+Each prints one JSON line. Metrics come from `ranx`. `--exact-limit` below the corpus size measures
+the approximate path (the vector index proposes `--candidates` documents per query first, as the
+platform does past `MATCHING_EXACT_LIMIT`); the line then names the candidates.
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ import numpy as np
 
 from .cache import VectorCache
 from .encoders import DEFAULT_ENGINE, Encoder, get_encoder
-from .ranking import METHODS, Document, HybridRanker, RankingParams
+from .engine import DEFAULT_CANDIDATES, DEFAULT_EXACT_LIMIT, Embeddings
+from .ranking import METHODS, Document, RankingParams
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +81,12 @@ def load_set(corpus: str, queries: str, qrels: str) -> EvalSet:
     return EvalSet(doc_ids=doc_ids, docs=docs, queries=query_rows, qrels=read_qrels(qrels))
 
 
-def build_ranker(docs: Sequence[Document], engine: str, method: str, cache_dir: str | None,
-                 params: RankingParams | None = None) -> HybridRanker:
-    """A ranker over `docs`; passage vectors come from the cache when one is given."""
+def build_engine(docs: Sequence[Document], engine: str, method: str, cache_dir: str | None,
+                 params: RankingParams | None = None, exact_limit: int = DEFAULT_EXACT_LIMIT,
+                 candidates: int = DEFAULT_CANDIDATES) -> Embeddings:
+    """An engine over `docs`, as the platform builds one; vectors come from the cache when one is given."""
     encoder = get_encoder(engine)
-    ranker = HybridRanker(encoder, params)
+    embeddings = Embeddings(encoder, params, exact_limit=exact_limit, candidates=candidates)
     vectors: dict[int, np.ndarray] = {}
     if method == "bm25":
         # BM25 needs no vectors: a zero row per document stands in for the unused dense part.
@@ -92,7 +96,7 @@ def build_ranker(docs: Sequence[Document], engine: str, method: str, cache_dir: 
         texts: list[str] = []
         counts: list[int] = []
         for doc in docs:
-            parts = ranker.texts_to_encode(doc.text)
+            parts = embeddings.texts_to_encode(doc.text)
             texts += parts
             counts.append(len(parts))
         encoded = cache.encode(encoder, texts)
@@ -101,11 +105,11 @@ def build_ranker(docs: Sequence[Document], engine: str, method: str, cache_dir: 
         for doc, count in zip(docs, counts, strict=True):
             vectors[doc.id] = encoded[start:start + count]
             start += count
-    ranker.index(docs, vectors)
-    return ranker
+    embeddings.index(docs, vectors)
+    return embeddings
 
 
-def run_queries(ranker: HybridRanker, data: EvalSet, method: str, depth: int = RUN_DEPTH,
+def run_queries(embeddings: Embeddings, data: EvalSet, method: str, depth: int = RUN_DEPTH,
                 cache_dir: str | None = None) -> dict[str, dict[str, float]]:
     """Rank every judged query; the run as {query: {doc: score}} with the files' string ids."""
     run: dict[str, dict[str, float]] = {}
@@ -116,8 +120,8 @@ def run_queries(ranker: HybridRanker, data: EvalSet, method: str, depth: int = R
         text, language = data.queries[query_id]
         vectors = None
         if cache is not None:
-            vectors = cache.encode(ranker.encoder, ranker.texts_to_encode(text), kind="query")
-        ranked = ranker.rank(text, language, depth, method=method, query_vectors=vectors)
+            vectors = cache.encode(embeddings.encoder, embeddings.texts_to_encode(text), kind="query")
+        ranked = embeddings.search(text, language, depth, method=method, query_vectors=vectors)
         run[query_id] = {data.doc_ids[r.id]: r.score for r in ranked}
     if cache is not None:
         cache.close()
@@ -139,31 +143,36 @@ def judged_only(data: EvalSet) -> EvalSet:
     return data
 
 
-def evaluate_ranker(ranker: HybridRanker, data: EvalSet, method: str,
+def evaluate_engine(embeddings: Embeddings, data: EvalSet, method: str,
                     cache_dir: str | None = None) -> dict[str, Any]:
-    """Rank every judged query of `data` with `ranker` and score the run with ranx.
+    """Search every judged query of `data` with `embeddings` and score the run with ranx.
 
     Args:
-        ranker: an indexed ranker over `data.docs`.
+        embeddings: an engine indexed over `data.docs`.
         data: the evaluation set (judged queries only, see `judged_only`).
         method: "bm25", "dense" or "hybrid".
         cache_dir: a folder to cache query vectors in, or None.
 
     Returns:
-        The metrics (rounded to 4 decimals), n_queries, method, engine and seconds (query time).
+        The metrics (rounded to 4 decimals), n_queries, method, engine, candidates (only when the
+        approximate path ran) and seconds (query time).
     """
     started = time.perf_counter()
-    run = run_queries(ranker, data, method, cache_dir=cache_dir)
+    run = run_queries(embeddings, data, method, cache_dir=cache_dir)
     metrics = score_run(data.qrels, run)
-    return {**{name: round(value, 4) for name, value in metrics.items()}, "n_queries": len(data.qrels),
-            "method": method, "engine": ranker.encoder.id,
-            "seconds": round(time.perf_counter() - started, 2)}
+    result = {**{name: round(value, 4) for name, value in metrics.items()}, "n_queries": len(data.qrels),
+              "method": method, "engine": embeddings.encoder.id}
+    if embeddings.approximate and method != "bm25":
+        result["candidates"] = embeddings.candidates
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    return result
 
 
 def evaluate_retrieval(corpus: str, queries: str, qrels: str, method: str = "hybrid",
                        engine: str = DEFAULT_ENGINE, cache_dir: str | None = None,
-                       params: RankingParams | None = None) -> dict[str, Any]:
-    """Index the corpus, rank every judged query with `HybridRanker.rank`, score with ranx.
+                       params: RankingParams | None = None, exact_limit: int = DEFAULT_EXACT_LIMIT,
+                       candidates: int = DEFAULT_CANDIDATES) -> dict[str, Any]:
+    """Index the corpus, search every judged query with `Embeddings.search`, score with ranx.
 
     Args:
         corpus: JSONL with id, title, text (and optionally language).
@@ -173,14 +182,17 @@ def evaluate_retrieval(corpus: str, queries: str, qrels: str, method: str = "hyb
         engine: the encoder name.
         cache_dir: a folder to cache text vectors in, or None.
         params: ranking parameters (the tuned defaults when None).
+        exact_limit: the most documents ranked exactly (`Embeddings`); a smaller corpus size
+            measures the approximate path.
+        candidates: the candidates per query on the approximate path.
 
     Returns:
         The metrics, n_queries, method, engine and seconds (indexing included).
     """
     started = time.perf_counter()
     data = judged_only(load_set(corpus, queries, qrels))
-    ranker = build_ranker(data.docs, engine, method, cache_dir, params)
-    result = evaluate_ranker(ranker, data, method, cache_dir)
+    embeddings = build_engine(data.docs, engine, method, cache_dir, params, exact_limit, candidates)
+    result = evaluate_engine(embeddings, data, method, cache_dir)
     result["seconds"] = round(time.perf_counter() - started, 2)
     return result
 
@@ -256,9 +268,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--method", choices=METHODS, default="hybrid")
     parser.add_argument("--engine", default=DEFAULT_ENGINE)
     parser.add_argument("--cache", default=None, help="folder to cache vectors in")
+    parser.add_argument("--exact-limit", type=int, default=DEFAULT_EXACT_LIMIT,
+                        help="most documents ranked exactly; above it the vector index proposes candidates")
+    parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES,
+                        help="candidates per query on the approximate path")
     args = parser.parse_args(argv)
     print(json.dumps(evaluate_retrieval(args.corpus, args.queries, args.qrels, args.method, args.engine,
-                                        args.cache)))
+                                        args.cache, exact_limit=args.exact_limit, candidates=args.candidates)))
     return 0
 
 

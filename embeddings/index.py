@@ -542,6 +542,26 @@ class VectorIndex:
         with self._lock.read():
             return set(self._pos)
 
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids``, in that order (as FAISS holds them: float32).
+
+        Args:
+            ids: Ids in the index.
+
+        Returns:
+            ``(len(ids), dim)`` array.
+
+        Raises:
+            KeyError: An id is not in the index.
+            ValueError: The ids are invalid.
+        """
+        id_arr = self._as_ids(ids)
+        with self._lock.read():
+            positions = np.fromiter((self._pos[i] for i in id_arr.tolist()), dtype=np.int64, count=id_arr.size)
+            if not positions.size:
+                return np.empty((0, self._dim), dtype=np.float32)
+            return self._inner.reconstruct_batch(positions)
+
     @property
     def dim(self) -> int:
         """Vector dimension."""

@@ -41,6 +41,22 @@ METHODS = ("bm25", "dense", "hybrid")
 LAYOUT = "whole+passages-v1"
 
 
+def document_vector(vectors: np.ndarray) -> np.ndarray:
+    """The one vector of a document or query: row 0 of its vectors, the whole-text vector.
+
+    The ranker's dense score, the approximate index's candidates (`engine.Embeddings`) and the
+    similarity of two documents all use this vector (L2-normalised, as the encoder makes it).
+
+    Args:
+        vectors: (1 + n_passages, dim) as from `HybridRanker.encode_document`, or a single (dim,)
+            vector.
+
+    Returns:
+        float32 array (dim,).
+    """
+    return np.atleast_2d(np.asarray(vectors, dtype=np.float32))[0]
+
+
 @dataclass
 class Document:
     """A text to rank, by database id."""
@@ -168,7 +184,7 @@ class _DenseRows:
             self.n += 1
         elif self.keep_passages:
             self._garbage += int(self._count[position])
-        self._whole[position] = vectors[0]
+        self._whole[position] = document_vector(vectors)
         self._languages[position] = language
         if self.keep_passages:
             block = HybridRanker._passage_rows(vectors)
@@ -282,6 +298,11 @@ class HybridRanker:
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._positions
 
+    def ids(self) -> set[int]:
+        """The ids of the indexed documents."""
+        with self._lock:
+            return set(self._ids)
+
     def passages_of(self, text: str) -> list[str]:
         """The passages of a text (more than one only for texts longer than `passage_words`)."""
         return passages(text, self.params.passage_words)
@@ -322,13 +343,17 @@ class HybridRanker:
         return (vectors is not None and vectors.ndim == 2 and vectors.shape[0] > 0
                 and vectors.shape[1] == self.encoder.dim)
 
-    def index(self, docs: Sequence[Document], vectors: Mapping[int, np.ndarray] | None = None) -> None:
-        """Replace the whole state with `docs`.
+    def encode_documents(self, docs: Sequence[Document],
+                         vectors: Mapping[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
+        """The vectors of `docs`: the given ones where usable, the others encoded in one batch.
 
         Args:
             docs: the documents.
             vectors: precomputed vectors by document id, as from `doc_vectors`; documents without
-                (or with vectors of another dimension) are encoded, in one batch.
+                (or with vectors of another dimension) are encoded.
+
+        Returns:
+            float32 vectors by document id, as `encode_document` makes them.
         """
         vectors = vectors or {}
         ready: dict[int, np.ndarray] = {}
@@ -352,6 +377,17 @@ class HybridRanker:
             for doc, count in zip(missing, counts, strict=True):
                 ready[doc.id] = encoded[start:start + count]
                 start += count
+        return ready
+
+    def index(self, docs: Sequence[Document], vectors: Mapping[int, np.ndarray] | None = None) -> None:
+        """Replace the whole state with `docs`.
+
+        Args:
+            docs: the documents.
+            vectors: precomputed vectors by document id, as from `doc_vectors`; documents without
+                (or with vectors of another dimension) are encoded, in one batch.
+        """
+        ready = self.encode_documents(docs, vectors)
         with self._lock:
             self._docs, self._vectors, self._ids, self._positions = {}, {}, [], {}
             self._lexical, self._lexical_hybrid = self._new_lexical()
@@ -435,9 +471,9 @@ class HybridRanker:
             if mask is not None and 4 * int(mask.sum()) < len(mask):
                 out = np.zeros(len(mask), dtype=np.float32)
                 rows = np.flatnonzero(mask)
-                out[rows] = self._whole[rows] @ query_vectors[0]
+                out[rows] = self._whole[rows] @ document_vector(query_vectors)
                 return out
-            return self._whole @ query_vectors[0]
+            return self._whole @ document_vector(query_vectors)
         pooled = self._dense_rows.pooled(self._passage_rows(query_vectors), self.params.doc_pooling)
         return pooled.mean(axis=0)
 

@@ -15,12 +15,13 @@ from flask_login import current_user
 
 from proeftuin.enums import Role
 from proeftuin.extensions import login_manager
+from proeftuin.policy import STAFF_ROLES
 
 logger = logging.getLogger(__name__)
 
 ANYONE = "anyone"  # anonymous visitors included
 SIGNED_IN = "signed_in"  # any authenticated user
-STAFF = (Role.FACILITATOR, Role.ADMIN)
+STAFF = STAFF_ROLES  # facilitators and admins (`proeftuin.policy`)
 
 
 def allow(*principals: str | Role) -> Callable:

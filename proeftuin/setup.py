@@ -230,7 +230,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        return render_error(exc.status_code, exc.message or None)
+        """A refusal that escaped its view: rolled back; a 404 never says why (no existence oracle)."""
+        db.session.rollback()
+        return render_error(exc.status_code, None if exc.status_code == 404 else exc.message or None)
 
     @app.errorhandler(500)
     def internal_error(exc):

@@ -118,3 +118,14 @@ def test_segments_mark_placeholders_leftovers_and_warnings(app):
     assert marked == {("[naam]", "replaced", "person"), ("Gent", "found", "place"),
                       ("Vandermeulen", "warning", None)}
     assert "".join(s.text for s in parts) == text
+
+
+def test_a_mailbox_named_after_an_ordinary_word_does_not_hide_that_word():
+    """The demo municipality writes from gemeente@...: "de gemeente" stays publishable."""
+    from proeftuin.services.anonymiser import Context, detect
+
+    context = Context(people=["Demo Gemeente Gent"], emails=["gemeente@demo.proeftuin.be"])
+    text = "Kan de gemeente eigenaar worden van de data? Vraag het aan gemeente@demo.proeftuin.be."
+    found = {(d.kind, text[d.start:d.end]) for d in detect(text, context)}
+    assert ("email", "gemeente@demo.proeftuin.be") in found
+    assert not any(kind == "person" and span.lower() == "gemeente" for kind, span in found)

@@ -227,3 +227,16 @@ def test_an_unverified_municipality_cannot_invite_anyone(app, world):
     assert response.status_code == 403, response.status_code
     assert ex.load(app, experiment_id)["invited"] == []
     assert mails_to(app, world.emails["suB"]) == []
+
+
+def test_an_unverified_startup_cannot_be_invited(app, world):
+    experiment_id = ex.make_experiment(app, world, ExperimentStatus.RUNNING)
+    with app.app_context():
+        db.session.get(Organisation, world.ids["org_suB"]).verified_at = None
+        db.session.commit()
+    facilitator = ex.signed_in(app, world, "facilitator")
+    page = facilitator.get(f"/experiments/{experiment_id}").get_data(as_text=True)
+    assert f'value="{world.ids["org_suB"]}"' not in page  # not offered
+    invite(facilitator, experiment_id, world.ids["org_suB"])
+    assert ex.load(app, experiment_id)["invited"] == []
+    assert mails_to(app, world.emails["suB"]) == []

@@ -34,7 +34,8 @@ def assert_index_equals_database() -> None:
     expected = indexable_ids()
     for kind in matching.KINDS:
         assert state.ids(kind) == expected[kind], kind
-        assert len(state.rankers[kind]) == len(expected[kind])
+        assert len(state.engines[kind]) == len(expected[kind])
+        assert state.engines[kind].approximate_ids() == expected[kind], kind
     engine_id = matching.engine_key()
     for row in db.session.scalars(sa.select(Embedding).where(Embedding.vectors.is_not(None))):
         obj = db.session.get(matching.model_of(row.object_type), row.object_id)

@@ -130,3 +130,32 @@ def test_a_real_worker_process_sends_the_mail_after_commit(make_app, tmp_path, q
         worker.terminate()
         output = worker.communicate(timeout=20)[0]
     assert '"level": "INFO"' in output or "worker:" in output  # JSON log lines from the consumer
+
+
+def test_two_drains_at_once_run_each_effect_once(make_app, tmp_path):
+    """A nudge and the periodic drain (or two workers) racing never send a mail twice."""
+    import threading
+
+    database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'race.sqlite'}"
+    app = make_app(SQLALCHEMY_DATABASE_URI=database, WORKER_QUEUE="sqlite",
+                   WORKER_QUEUE_PATH=str(tmp_path / "queue.sqlite3"))  # no consumer: the drains below race
+    with app.app_context():
+        for n in range(20):
+            outbox.record("mail", {"to": f"user{n}@example.org", "subject": "Hello", "body": "Body"})
+        db.session.commit()
+    barrier = threading.Barrier(3)
+    counts: list[int] = []
+
+    def drain() -> None:
+        with app.app_context():
+            barrier.wait()
+            counts.append(outbox.drain())
+
+    threads = [threading.Thread(target=drain) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(counts) == 20
+    recipients = [line for m in outbox_messages(app) for line in m.splitlines() if line.startswith("To: ")]
+    assert sorted(recipients) == sorted(f"To: user{n}@example.org" for n in range(20))

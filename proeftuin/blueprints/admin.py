@@ -10,11 +10,12 @@ from wtforms import EmailField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
 from proeftuin.access import STAFF, allow
-from proeftuin.blueprints.fields import SingleLineField, apply_domain_error
+from proeftuin.blueprints.errors import domain_errors
+from proeftuin.blueprints.fields import SingleLineField
 from proeftuin.enums import Role
 from proeftuin.extensions import db
 from proeftuin.models import AuditEvent
-from proeftuin.services import DomainError, InvalidInput, accounts, verification
+from proeftuin.services import InvalidInput, accounts, verification
 from proeftuin.services.listing import page_args
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -79,14 +80,9 @@ def _decide_with_reason(organisation_id: int, decide, message):
     if not form.validate_on_submit():
         flash(_("Give the reason; it is sent to the person who registered."), "error")
         return _back_to_queue()
-    try:
+    with domain_errors() as outcome:
         org = decide(current_user, organisation_id, form.reason.data)
-    except DomainError as exc:
-        if exc.status_code in (403, 404):
-            raise
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
+    if outcome.ok:
         flash(message % {"name": org.name}, "success")
     return _back_to_queue()
 
@@ -110,12 +106,9 @@ def revoke(organisation_id: int):
 def new_facilitator():
     form = FacilitatorForm()
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             user = accounts.create_staff_user(current_user, form.email.data, form.name.data, Role.FACILITATOR)
-        except DomainError as exc:
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             accounts.send_staff_welcome(user)
             flash(_("The facilitator account is created; an e-mail to choose a password is on its way."), "success")
             return redirect(url_for("admin.index"))

@@ -11,14 +11,13 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
+from proeftuin import policy
 from proeftuin.access import SIGNED_IN, allow
 from proeftuin.blueprints.challenge_forms import ApplyForm
-from proeftuin.blueprints.fields import apply_domain_error
+from proeftuin.blueprints.errors import domain_errors
 from proeftuin.enums import Role
 from proeftuin.extensions import db
-from proeftuin.services import DomainError
 from proeftuin.services import applications as application_service
-from proeftuin.services import challenges as challenge_service
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
@@ -54,7 +53,7 @@ def detail(application_id: int):
         "applications/detail.html",
         application=application,
         is_applicant=is_applicant,
-        is_owner=challenge_service.owns(current_user, application.challenge),
+        is_owner=policy.owns_challenge(current_user, application.challenge),
         can_edit=is_applicant
         and application.status in application_service.EDITABLE
         and application.challenge.accepts_applications(date.today()),
@@ -70,15 +69,9 @@ def edit(application_id: int):
     application = application_service.get_visible(current_user, application_id)
     form = ApplyForm(obj=application)
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             application_service.edit(current_user, application_id, form.proposal.data)
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status_code == 404:
-                raise
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("Your application is updated."), "success")
             return redirect(url_for("applications.detail", application_id=application_id))
     return render_template("applications/edit.html", form=form, application=application)
@@ -89,13 +82,9 @@ def edit(application_id: int):
 def withdraw(application_id: int):
     if not WithdrawForm().validate_on_submit():
         abort(400)
-    try:
+    with domain_errors() as outcome:
         application_service.withdraw(current_user, application_id)
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        flash(exc.message, "error")
-    else:
+    if outcome.ok:
         flash(_("Your application is withdrawn."), "success")
     return redirect(url_for("applications.detail", application_id=application_id))
 
@@ -106,14 +95,11 @@ def decide(application_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with domain_errors() as outcome:
         application = application_service.decide(
             current_user, application_id, form.decision.data, form.message.data
         )
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        flash(exc.message, "error")
+    if outcome.failed:
         return redirect(url_for("applications.detail", application_id=application_id))
     flash(str(DECISION_MESSAGES[form.decision.data]), "success")
     return redirect(url_for("challenges.applications", challenge_id=application.challenge_id))

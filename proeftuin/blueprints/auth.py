@@ -17,12 +17,12 @@ from proeftuin.blueprints.auth_forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
-from proeftuin.blueprints.fields import apply_domain_error
+from proeftuin.blueprints.errors import domain_errors
 from proeftuin.blueprints.main import safe_next
 from proeftuin.enums import OrgKind, Region, Role
 from proeftuin.extensions import db, limiter
 from proeftuin.models import Municipality
-from proeftuin.services import DomainError, accounts
+from proeftuin.services import accounts
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -94,12 +94,9 @@ def register():
             website=form.website.data or None,
             locale=locale,
         )
-        try:
+        with domain_errors(form) as outcome:
             accounts.register(data)
-        except DomainError as exc:
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             # The same answer whether the address was new or already had an account (no oracle):
             # no automatic log-in, one message, one redirect; the mail tells each case apart.
             flash(_("Thank you. We sent a message to the address you gave; log in to continue. "
@@ -158,12 +155,9 @@ def reset_password(token: str):
         return redirect(url_for("auth.reset_request"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             accounts.reset_password(token, form.password.data)
-        except DomainError as exc:
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("Your password is changed. You can log in now."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)
@@ -186,14 +180,10 @@ def organisation_settings():
     if form is None:
         abort(404)
     if form.validate_on_submit():
-        try:
-            was_verified = current_user.organisation.is_verified
+        was_verified = current_user.organisation.is_verified
+        with domain_errors(form) as outcome:
             org = accounts.rename_organisation(current_user, form.organisation_name.data)
-        except DomainError as exc:
-            db.session.rollback()
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("The organisation settings are saved."), "success")
             if was_verified and not org.is_verified:
                 flash(_("Because the name changed, the support point verifies your organisation again; "
@@ -207,12 +197,9 @@ def organisation_settings():
 def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             accounts.change_password(current_user, form.current_password.data, form.new_password.data)
-        except DomainError as exc:
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             logout_user()
             session.clear()
             flash(_("Your password is changed. Log in again with the new password."), "success")

@@ -10,14 +10,14 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField
 from wtforms.validators import AnyOf, DataRequired, Length
 
+from proeftuin import policy
 from proeftuin.access import STAFF, allow
 from proeftuin.blueprints.actions import run_action
-from proeftuin.blueprints.fields import SingleLineField, apply_domain_error, id_value
+from proeftuin.blueprints.errors import domain_errors
+from proeftuin.blueprints.fields import SingleLineField, id_value
 from proeftuin.blueprints.matching_support import semantic_results
 from proeftuin.enums import ChallengeStatus, Role
-from proeftuin.extensions import db
 from proeftuin.models import BuyerGroup, Challenge
-from proeftuin.services import DomainError
 from proeftuin.services import buyer_groups as service
 
 bp = Blueprint("buyer_groups", __name__, url_prefix="/buyer-groups")
@@ -61,8 +61,8 @@ def buyer_group_panel(challenge: Challenge) -> dict | None:
     """
     if not current_user.is_authenticated:
         return None
-    is_owner = service.owns(current_user, challenge)
-    if not (is_owner or service.is_staff(current_user)):
+    is_owner = policy.owns_challenge(current_user, challenge)
+    if not (is_owner or policy.is_staff(current_user)):
         return None
     groupable = challenge.status in service.GROUPABLE_STATUSES
     similar, unavailable = semantic_results(
@@ -77,7 +77,7 @@ def buyer_group_panel(challenge: Challenge) -> dict | None:
 @allow(Role.MUNICIPALITY, *STAFF)
 def index():
     groups = service.groups_for(current_user)
-    is_staff = service.is_staff(current_user)
+    is_staff = policy.is_staff(current_user)
     own = {} if is_staff else {g.id: service.own_member(current_user, g) for g in groups}
     return render_template("buyer_groups/index.html", groups=groups, is_staff=is_staff, own=own,
                            form=ActionForm())
@@ -90,15 +90,9 @@ def suggestions():
     form = GroupForm()
     if form.validate_on_submit():
         confirm = form.action.data == "confirm"
-        try:
+        with domain_errors(form) as outcome:
             group = service.create(current_user, form.name.data, form.challenge_ids.data, confirm=confirm)
-        except DomainError as exc:
-            if exc.status_code == 404:
-                raise
-            db.session.rollback()
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             if confirm:
                 flash(ngettext("The buyer group is confirmed; %(num)d municipality is invited.",
                                "The buyer group is confirmed; %(num)d municipalities are invited.",
@@ -120,7 +114,7 @@ def suggestions():
 def _render_detail(group: BuyerGroup, confirm_form: ConfirmForm | None = None):
     own = service.own_member(current_user, group)
     return render_template(
-        "buyer_groups/detail.html", group=group, is_staff=service.is_staff(current_user), own=own,
+        "buyer_groups/detail.html", group=group, is_staff=policy.is_staff(current_user), own=own,
         visible=service.visible_challenge_ids(current_user, group),
         by_id={m.challenge_id: m.challenge for m in group.members},
         confirm_form=confirm_form or ConfirmForm(name=group.name), form=ActionForm(),
@@ -140,15 +134,9 @@ def confirm(group_id: int):
     service.get_visible(current_user, group_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             group = service.confirm(current_user, group_id, form.name.data)
-        except DomainError as exc:
-            if exc.status_code == 404:
-                raise
-            db.session.rollback()
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(ngettext("The buyer group is confirmed; %(num)d municipality is invited.",
                            "The buyer group is confirmed; %(num)d municipalities are invited.",
                            len(group.members)), "success")
@@ -160,14 +148,9 @@ def confirm(group_id: int):
 def _respond(group_id: int, decision: str):
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with domain_errors() as outcome:
         service.respond(current_user, group_id, decision)
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
+    if outcome.ok:
         flash(str(RESPONSE_MESSAGES[decision]), "success")
     return redirect(_back(url_for("buyer_groups.detail", group_id=group_id)))
 

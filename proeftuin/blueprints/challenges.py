@@ -9,13 +9,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from proeftuin import policy
 from proeftuin.access import ANYONE, STAFF, allow
 from proeftuin.blueprints.challenge_forms import ApplyForm, ChallengeForm, StatusForm
-from proeftuin.blueprints.fields import apply_domain_error
+from proeftuin.blueprints.errors import domain_errors
 from proeftuin.blueprints.matching_support import search_rate_limit, semantic_results
 from proeftuin.enums import ChallengeStatus, Role
 from proeftuin.extensions import db, limiter
-from proeftuin.services import DomainError, InvalidInput
+from proeftuin.services import Conflict, InvalidInput
 from proeftuin.services import applications as application_service
 from proeftuin.services import challenges as challenge_service
 from proeftuin.services import suggestions as suggestion_service
@@ -89,7 +90,7 @@ def detail(challenge_id: int):
     return render_template(
         "challenges/detail.html",
         challenge=challenge,
-        is_owner=challenge_service.owns(current_user, challenge),
+        is_owner=policy.owns_challenge(current_user, challenge),
         own_application=own_application,
         accepts_applications=challenge.accepts_applications(date.today()),
         status_form=StatusForm(),
@@ -104,12 +105,9 @@ def create():
         form.language.data = "nl"
         form.procurement_route.data = "undecided"
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             challenge = challenge_service.create(current_user, form.to_data())
-        except DomainError as exc:
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("The challenge is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for("challenges.detail", challenge_id=challenge.id))
     return render_template("challenges/form.html", form=form, challenge=None)
@@ -121,13 +119,9 @@ def edit(challenge_id: int):
     challenge = challenge_service.get_owned(current_user, challenge_id)
     form = ChallengeForm.for_challenge(challenge)
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             challenge = challenge_service.update(current_user, challenge_id, form.to_data())
-        except DomainError as exc:
-            db.session.rollback()
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("challenges.detail", challenge_id=challenge_id))
     return render_template("challenges/form.html", form=form, challenge=challenge)
@@ -139,13 +133,9 @@ def change_status(challenge_id: int):
     form = StatusForm()
     if not form.validate_on_submit() or form.action.data not in STATUS_MESSAGES:
         abort(400)
-    try:
+    with domain_errors() as outcome:
         challenge = challenge_service.transition(current_user, challenge_id, form.action.data)
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        flash(exc.message, "error")
-    else:
+    if outcome.ok:
         if form.action.data in ("publish", "reopen") and not challenge_service.is_public(challenge):
             flash(_("The challenge is published, but stays hidden from start-ups until your municipality "
                     "is verified by the support point."), "info")
@@ -176,17 +166,14 @@ def apply(challenge_id: int):
         return redirect(url_for("applications.detail", application_id=existing.id))
     form = ApplyForm()
     if form.validate_on_submit():
-        try:
+        with domain_errors(form, quiet=(Conflict,)) as outcome:
             application = application_service.apply(current_user, challenge_id, form.proposal.data)
-        except DomainError as exc:
-            if exc.status_code == 409 and application_service.existing_for(current_user, challenge_id):
-                flash(exc.message, "info")
-                return redirect(url_for("challenges.detail", challenge_id=challenge_id)), 303
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("Your application is submitted."), "success")
             return redirect(url_for("applications.detail", application_id=application.id))
+        if isinstance(outcome.error, Conflict):  # a second submit lost the race: the first application stands
+            flash(outcome.error.message, "info")
+            return redirect(url_for("challenges.detail", challenge_id=challenge_id), 303)
     return render_template("challenges/apply.html", form=form, challenge=challenge)
 
 

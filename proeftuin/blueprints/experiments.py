@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from proeftuin.access import SIGNED_IN, STAFF, allow
+from proeftuin.blueprints.errors import domain_errors
 from proeftuin.blueprints.experiment_forms import (
     ConfirmForm,
     DecisionForm,
@@ -25,10 +26,9 @@ from proeftuin.blueprints.experiment_forms import (
     ProcurementForm,
     StatusForm,
 )
-from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.enums import ExperimentStatus, Role
 from proeftuin.extensions import db
-from proeftuin.services import DomainError, InvalidInput
+from proeftuin.services import InvalidInput
 from proeftuin.services import experiments as experiment_service
 from proeftuin.services.listing import id_arg, page_args
 
@@ -49,12 +49,6 @@ NEXT_STEP_LABELS = {
 }
 
 
-def _reraise_access(exc: DomainError) -> None:
-    """Refusals (403/404) become the error page; other domain errors are shown on the form."""
-    if exc.status_code in (403, 404):
-        raise exc
-
-
 def _detail_url(experiment_id: int, anchor: str | None = None) -> str:
     return url_for("experiments.detail", experiment_id=experiment_id, _anchor=anchor)
 
@@ -66,14 +60,9 @@ def _submit_on_detail(experiment, form, form_name: str, action, done: str, ancho
     `anchor` is a string or a callable (evaluated after a successful save).
     """
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             action()
-        except DomainError as exc:
-            db.session.rollback()
-            _reraise_access(exc)
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(done, "success")
             return redirect(_detail_url(experiment.id, anchor() if callable(anchor) else anchor))
     return _show_detail(experiment, **{form_name: form})
@@ -170,11 +159,9 @@ def create():
     else:
         source = {"suggestion_id": _source_arg("suggestion"), "challenge_id": _source_arg("challenge"),
                   "buyer_group_id": _source_arg("buyer_group")}
-    try:
+    with domain_errors() as outcome:
         start = experiment_service.prefill(current_user, **source)
-    except DomainError as exc:
-        _reraise_access(exc)
-        flash(exc.message, "error")
+    if outcome.failed:
         start = experiment_service.Prefill()
     challenges = experiment_service.challenge_choices(current_user, start.buyer_group)
     form.challenge.choices = [("", _("Choose a challenge"))] + [
@@ -188,14 +175,9 @@ def create():
         form.suggestion_id.data = str(start.suggestion.id) if start.suggestion else ""
         form.buyer_group_id.data = str(start.buyer_group.id) if start.buyer_group else ""
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             experiment = experiment_service.create(current_user, form.to_data())
-        except DomainError as exc:
-            db.session.rollback()
-            _reraise_access(exc)
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("The experiment is opened. Plan it, agree on the terms and add its KPIs."), "success")
             return redirect(_detail_url(experiment.id))
     return render_template("experiments/form.html", form=form, experiment=None, start=start,
@@ -231,13 +213,9 @@ def invite(experiment_id: int):
 def accept(experiment_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with domain_errors() as outcome:
         experiment_service.accept_invitation(current_user, experiment_id)
-    except DomainError as exc:
-        db.session.rollback()
-        _reraise_access(exc)
-        flash(exc.message, "error")
-    else:
+    if outcome.ok:
         flash(_("You accepted the invitation: your organisation now takes part in the experiment."), "success")
     return redirect(_detail_url(experiment_id))
 
@@ -263,14 +241,9 @@ def edit(experiment_id: int):
     form.set_choices(experiment_service.startup_choices(), experiment_service.municipality_choices(),
                      experiment_service.participation_labels(experiment))
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             experiment_service.update_plan(current_user, experiment_id, form.to_data())
-        except DomainError as exc:
-            db.session.rollback()
-            _reraise_access(exc)
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("Your changes are saved."), "success")
             return redirect(_detail_url(experiment_id))
     return render_template("experiments/form.html", form=form, experiment=experiment, start=None,
@@ -284,15 +257,11 @@ def change_status(experiment_id: int):
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with domain_errors(form) as outcome:
         experiment_service.change_status(current_user, experiment_id, form.target.data, form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        _reraise_access(exc)
-        if exc.field == "reason":
-            form.reason.errors = [exc.message]
-            return _show_detail(experiment, stop_form=form)
-        flash(exc.message, "error")
+    if outcome.on_form:
+        return _show_detail(experiment, stop_form=form)
+    if outcome.failed:
         return redirect(_detail_url(experiment_id, "status"))
     flash(str(STATUS_MESSAGES[ExperimentStatus(form.target.data)]), "success")
     return redirect(_detail_url(experiment_id, "status"))
@@ -343,14 +312,9 @@ def edit_kpi(experiment_id: int, kpi_id: int):
         return redirect(_detail_url(experiment_id, "kpis"))
     form = KpiForm.for_kpi(kpi)
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             experiment_service.update_kpi(current_user, experiment_id, kpi_id, form.to_data())
-        except DomainError as exc:
-            db.session.rollback()
-            _reraise_access(exc)
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("The KPI is saved."), "success")
             return redirect(_detail_url(experiment_id, f"kpi-{kpi_id}"))
     return render_template("experiments/kpi_form.html", form=form, experiment=experiment, kpi=kpi)
@@ -362,13 +326,9 @@ def delete_kpi(experiment_id: int, kpi_id: int):
     experiment_service.get_kpi(current_user, experiment_id, kpi_id, manage=True)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with domain_errors() as outcome:
         experiment_service.delete_kpi(current_user, experiment_id, kpi_id)
-    except DomainError as exc:
-        db.session.rollback()
-        _reraise_access(exc)
-        flash(exc.message, "error")
-    else:
+    if outcome.ok:
         flash(_("The KPI is removed."), "success")
     return redirect(_detail_url(experiment_id, "kpis"))
 
@@ -392,13 +352,9 @@ def delete_measurement(experiment_id: int, measurement_id: int):
     experiment_service.get_readable(current_user, experiment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with domain_errors() as outcome:
         experiment_service.delete_measurement(current_user, experiment_id, measurement_id)
-    except DomainError as exc:
-        db.session.rollback()
-        _reraise_access(exc)
-        flash(exc.message, "error")
-    else:
+    if outcome.ok:
         flash(_("The measurement is removed."), "success")
     return redirect(_detail_url(experiment_id, "kpis"))
 

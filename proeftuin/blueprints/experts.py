@@ -13,8 +13,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from proeftuin import policy
 from proeftuin.access import ANYONE, STAFF, allow
 from proeftuin.blueprints.actions import run_action
+from proeftuin.blueprints.errors import domain_errors
 from proeftuin.blueprints.expert_forms import (
     ActionForm,
     AnswerForm,
@@ -24,11 +26,10 @@ from proeftuin.blueprints.expert_forms import (
     PublishForm,
     QuestionForm,
 )
-from proeftuin.blueprints.fields import apply_domain_error
 from proeftuin.blueprints.matching_support import semantic_results
 from proeftuin.enums import Language, Role
 from proeftuin.extensions import db
-from proeftuin.services import DomainError, InvalidInput, anonymiser
+from proeftuin.services import InvalidInput, anonymiser
 from proeftuin.services import experts as expert_service
 from proeftuin.services.listing import page_args
 
@@ -51,17 +52,6 @@ def _detail_url(question_id: int, anchor: str | None = None) -> str:
     return url_for("experts.question", question_id=question_id, _anchor=anchor)
 
 
-def _failed(form, exc: DomainError, question_id: int):
-    """A service refused: 404 stays a 404; a field error re-renders; anything else is flashed."""
-    if exc.status_code == 404:
-        raise exc
-    db.session.rollback()
-    if apply_domain_error(form, exc):
-        return None
-    flash(exc.message, "error")
-    return redirect(_detail_url(question_id))
-
-
 # ---- expertise profiles --------------------------------------------------------------------
 
 @bp.route("/experts/")
@@ -78,13 +68,9 @@ def profile():
     form = ExpertProfileForm()
     form.fill_from(profile, _ui_language())
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             profile = expert_service.save_profile(current_user, form.to_data())
-        except DomainError as exc:
-            db.session.rollback()
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("Your expertise profile is saved."), "success")
             return redirect(url_for("experts.pool"))
     return render_template("experts/profile.html", form=form, profile=profile)
@@ -104,7 +90,7 @@ def questions():
     pagination = db.paginate(expert_service.list_query(current_user, filters, today), page=page,
                              per_page=per_page, error_out=False)
     return render_template("questions/index.html", pagination=pagination, filters=filters,
-                           is_staff=expert_service.is_staff(current_user), today=today,
+                           is_staff=policy.is_staff(current_user), today=today,
                            is_overdue=expert_service.is_overdue)
 
 
@@ -119,13 +105,9 @@ def ask():
         if wanted in {str(c.id) for c in challenges}:
             form.challenge_id.data = wanted
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             question = expert_service.ask(current_user, form.to_data())
-        except DomainError as exc:
-            db.session.rollback()
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("Your question is sent to the expert pool. You will be told when an expert takes it up."),
                   "success")
             return redirect(_detail_url(question.id))
@@ -133,7 +115,7 @@ def ask():
 
 
 def _render_question(question, *, assign_form=None, message_form=None, answer_form=None):
-    staff = expert_service.is_staff(current_user)
+    staff = policy.is_staff(current_user)
     proposals, unavailable = [], False
     assignable = question.status in expert_service.ASSIGNABLE_STATUSES
     if staff and assignable:
@@ -171,14 +153,12 @@ def assign(question_id: int):
     question = expert_service.get_visible(current_user, question_id)
     form = AssignForm(experts=expert_service.assignable_experts())
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             question = expert_service.assign(current_user, question_id, int(form.expert_id.data), form.due_on.data)
-        except DomainError as exc:
-            response = _failed(form, exc, question_id)
-            if response is not None:
-                return response
-        else:
+        if outcome.ok:
             flash(_("The question is assigned to %(name)s.", name=question.expert.name), "success")
+            return redirect(_detail_url(question_id))
+        if not outcome.on_form:  # flashed: back to the question
             return redirect(_detail_url(question_id))
     return _render_question(question, assign_form=form)
 
@@ -189,15 +169,13 @@ def post_message(question_id: int):
     question = expert_service.get_visible(current_user, question_id)
     form = MessageForm()
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             expert_service.post_message(current_user, question_id, form.body.data)
-        except DomainError as exc:
-            response = _failed(form, exc, question_id)
-            if response is not None:
-                return response
-        else:
+        if outcome.ok:
             flash(_("Your message is sent."), "success")
             return redirect(_detail_url(question_id, "thread"))
+        if not outcome.on_form:  # flashed: back to the question
+            return redirect(_detail_url(question_id))
     return _render_question(question, message_form=form)
 
 
@@ -207,14 +185,12 @@ def answer(question_id: int):
     question = expert_service.get_visible(current_user, question_id)
     form = AnswerForm()
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             expert_service.answer(current_user, question_id, form.answer.data)
-        except DomainError as exc:
-            response = _failed(form, exc, question_id)
-            if response is not None:
-                return response
-        else:
+        if outcome.ok:
             flash(_("The answer is sent to the municipality."), "success")
+            return redirect(_detail_url(question_id))
+        if not outcome.on_form:  # flashed: back to the question
             return redirect(_detail_url(question_id))
     return _render_question(question, answer_form=form)
 
@@ -230,25 +206,16 @@ def close(question_id: int):
 @allow(*STAFF)
 def publish(question_id: int):
     question = expert_service.get_visible(current_user, question_id)
-    try:
+    with domain_errors() as outcome:
         draft = expert_service.publication_draft(current_user, question_id)
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        flash(exc.message, "error")
+    if outcome.failed:
         return redirect(_detail_url(question_id))
     # A POST publishes exactly what staff sent; the anonymised draft only fills the form.
     form = PublishForm() if request.method == "POST" else PublishForm(data=asdict(draft))
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             expert_service.publish(current_user, question_id, form.to_public(), confirmed=form.confirm.data)
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status_code == 404:
-                raise
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("The anonymised question and answer are in the knowledge base."), "success")
             return redirect(url_for("experts.knowledge_entry", question_id=question_id))
     # The highlighted preview is of the text in the form: the draft, or what staff just sent.

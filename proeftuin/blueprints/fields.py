@@ -42,15 +42,6 @@ class WebsiteField(URLField):
         super().__init__(label, validators=[Optional(), http_url, *(validators or [])], **kwargs)
 
 
-def apply_domain_error(form, exc) -> bool:
-    """Attach a service error to its form field; return False when it names no field."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is None:
-        return False
-    field.errors = [*field.errors, exc.message] if isinstance(field.errors, list) else [exc.message]
-    return True
-
-
 # ---- single-line text --------------------------------------------------------------------------
 
 LINE_SEPARATORS = frozenset("\u2028\u2029")
@@ -128,7 +119,7 @@ class LocalFloatField(FloatField):
             number = parse_number(valuelist[0], str(get_locale() or "nl"))
         except (ValueError, ArithmeticError) as exc:
             self.data = None
-            raise ValueError(self.gettext("Not a valid number.")) from exc
+            raise ValueError(str(_l("Not a valid number."))) from exc
         if not math.isfinite(number) or abs(number) > MAX_NUMBER:
             self.data = None
             raise ValueError(str(_l("Enter an ordinary number: not infinity or NaN, and at most 15 digits.")))

@@ -12,12 +12,11 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
+from proeftuin import policy
 from proeftuin.access import STAFF, allow
-from proeftuin.blueprints.fields import apply_domain_error
+from proeftuin.blueprints.errors import domain_errors
 from proeftuin.enums import ProcurementRoute, Role
-from proeftuin.extensions import db
-from proeftuin.services import DomainError, guidance
-from proeftuin.services import challenges as challenge_service
+from proeftuin.services import guidance
 
 bp = Blueprint("guidance", __name__, url_prefix="/challenges")
 
@@ -88,15 +87,12 @@ def questionnaire(challenge_id: int):
         form.value.data = challenge.budget_max or challenge.budget_min
     recommendation = None
     if form.validate_on_submit():
-        try:
+        with domain_errors(form):
             recommendation = guidance.recommend(form.to_answers(), catalogue)
-        except DomainError as exc:
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
     return render_template(
         "guidance/questionnaire.html", challenge=challenge, form=form, recommendation=recommendation,
         catalogue=catalogue, rules=guidance.RULES, route_form=RouteForm(),
-        is_owner=challenge_service.owns(current_user, challenge),
+        is_owner=policy.owns_challenge(current_user, challenge),
         editable=challenge.status in guidance.EDITABLE_STATUSES,
     )
 
@@ -107,13 +103,9 @@ def set_route(challenge_id: int):
     form = RouteForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with domain_errors() as outcome:
         challenge = guidance.set_route(current_user, challenge_id, form.route.data)
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        db.session.rollback()
-        flash(exc.message, "error")
+    if outcome.failed:
         return redirect(url_for("guidance.questionnaire", challenge_id=challenge_id))
     flash(_("The procurement route of the challenge is now \u201c%(route)s\u201d.",
             route=challenge.procurement_route.label), "success")

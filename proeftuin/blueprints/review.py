@@ -9,10 +9,12 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
+from proeftuin import policy
 from proeftuin.access import SIGNED_IN, STAFF, allow
+from proeftuin.blueprints.errors import domain_errors
 from proeftuin.enums import RejectReason
 from proeftuin.extensions import db
-from proeftuin.services import DomainError, InvalidInput, review
+from proeftuin.services import InvalidInput, review
 from proeftuin.services import challenges as challenge_service
 from proeftuin.services.listing import int_list, page_args
 
@@ -59,13 +61,9 @@ def decide():
     if not form.validate_on_submit():
         flash(str(_l("Choose a valid decision and reason.")), "error")
         return redirect(target)
-    try:
+    with domain_errors() as outcome:
         rows = review.decide(current_user, ids, form.decision.data, form.reason_code.data or None, form.reason.data)
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        db.session.rollback()
-        flash(exc.message, "error")
+    if outcome.failed:
         return redirect(target)
     flash(ngettext("%(num)d suggestion decided.", "%(num)d suggestions decided.", len(rows)), "success")
     return redirect(target)
@@ -82,4 +80,4 @@ def my_matches():
 @allow(SIGNED_IN)
 def match(suggestion_id: int):
     row = review.get_match(current_user, suggestion_id)
-    return render_template("review/match.html", row=row, is_staff=review.is_staff(current_user))
+    return render_template("review/match.html", row=row, is_staff=policy.is_staff(current_user))

@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from proeftuin.access import ANYONE, allow
-from proeftuin.blueprints.fields import apply_domain_error
+from proeftuin.blueprints.errors import domain_errors
 from proeftuin.blueprints.matching_support import search_rate_limit, semantic_results
 from proeftuin.blueprints.startup_forms import ProfileForm
 from proeftuin.enums import Role
 from proeftuin.extensions import db, limiter
-from proeftuin.services import DomainError, InvalidInput, profiles
+from proeftuin.services import InvalidInput, profiles
 from proeftuin.services import suggestions as suggestion_service
 from proeftuin.services.listing import page_args
 
@@ -46,13 +46,9 @@ def edit_profile():
     form = ProfileForm()
     form.fill_from(profile, current_user.organisation)
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as outcome:
             profile = profiles.save(current_user, form.to_data())
-        except DomainError as exc:
-            db.session.rollback()
-            if not apply_domain_error(form, exc):
-                flash(exc.message, "error")
-        else:
+        if outcome.ok:
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("startups.detail", slug=profile.organisation.slug))
     return render_template("startups/form.html", form=form, profile=profile)

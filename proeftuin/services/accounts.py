@@ -18,6 +18,7 @@ from proeftuin.enums import PROVINCE_TO_REGION, OrgKind, Region, Role
 from proeftuin.extensions import db
 from proeftuin.links import public_url
 from proeftuin.models import Municipality, Organisation, User
+from proeftuin.policy import STAFF_ROLES
 from proeftuin.services import Conflict, Forbidden, InvalidInput, NotFound, audit
 from proeftuin.services.mail import queue_mail
 from proeftuin.services.passwords import (
@@ -397,7 +398,7 @@ def create_staff_user(
     """
     if actor is not None and actor.role != Role.ADMIN:
         raise Forbidden()
-    if role not in (Role.FACILITATOR, Role.ADMIN):
+    if role not in STAFF_ROLES:
         raise InvalidInput("staff role must be facilitator or admin")
     email = normalise_email(email)
     if db.session.scalar(db.select(User.id).where(User.email == email)):

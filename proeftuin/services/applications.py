@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from proeftuin.enums import ApplicationStatus, Role
 from proeftuin.extensions import db
 from proeftuin.models import Application, Challenge, User
+from proeftuin.policy import is_staff, owns_challenge
 from proeftuin.services import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, audit, notify
 from proeftuin.services import challenges as challenge_service
 
@@ -25,7 +26,7 @@ EDITABLE = {ApplicationStatus.SUBMITTED}
 def can_view(user: User | None, application: Application) -> bool:
     if user is None or not user.is_authenticated:
         return False
-    if user.role in (Role.FACILITATOR, Role.ADMIN):
+    if is_staff(user):
         return True
     if user.role == Role.STARTUP:
         return user.organisation_id == application.organisation_id
@@ -136,7 +137,7 @@ def decide(user: User, application_id: int, decision: str, message: str | None) 
             or the decision is not possible in the application's status.
     """
     application = db.session.get(Application, application_id)
-    if application is None or not challenge_service.owns(user, application.challenge):
+    if application is None or not owns_challenge(user, application.challenge):
         raise NotFound()
     if not application.challenge.organisation.is_verified:
         raise InvalidTransition(str(_l(
@@ -159,7 +160,7 @@ def for_challenge_query(user: User, challenge_id: int) -> sa.Select:
     """Applications to one of the user's own challenges (NotFound for anyone else's)."""
     challenge = db.session.get(Challenge, challenge_id)
     if challenge is None or not (
-        challenge_service.owns(user, challenge) or challenge_service.is_staff(user)
+        owns_challenge(user, challenge) or is_staff(user)
     ):
         raise NotFound()
     return (

@@ -7,11 +7,11 @@ reasons (similarity per pair, the passages that match best, shared key terms, sh
 confirms a group under a name and so invites each municipality, whose members join or decline for
 their own challenge. A confirmed group can share one experiment and one procurement.
 
-Similarity: the cosine of the two challenges' document vectors, i.e. the normalised mean of their
-passage vectors, exactly the vector the engine keeps per object in its FAISS index
-(`snapshots.centroid`). Unlike the ranker's fused score (a z-score within one query) it is
-comparable across pairs, and unlike the max-pooled passage score it is symmetric. It was chosen
-over the pooled passage cosine on data: see `bench/buyer_group_threshold.py` and the figures below.
+Similarity: the cosine of the two challenges' document vectors (`matching.similarities`,
+`matching.similar`), the one vector per object the engine ranks and searches with (its whole-text
+vector). Unlike the ranker's fused score (a z-score within one query) it is comparable across
+pairs, and unlike the max-pooled passage score it is symmetric. It was chosen over the pooled
+passage cosine on data: see `bench/buyer_group_threshold.py` and the figures below.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from proeftuin.enums import BuyerGroupStatus, ChallengeStatus, InvitationStatus, Role, Theme
 from proeftuin.extensions import db
 from proeftuin.models import BuyerGroup, BuyerGroupMember, Challenge, User
+from proeftuin.policy import is_staff, owns_challenge
 from proeftuin.services import (
     Conflict,
     Forbidden,
@@ -37,7 +38,6 @@ from proeftuin.services import (
     audit,
     matching,
     notify,
-    snapshots,
 )
 from proeftuin.services.texts import CHALLENGE, challenge_text
 
@@ -46,19 +46,21 @@ logger = logging.getLogger(__name__)
 # The pair threshold, on the cosine of the challenges' document vectors (USE multilingual v3).
 # Chosen on data with `python -m bench.buyer_group_threshold --cache /tmp/bg_cache`: positives are
 # the 729 pairs of CORDIS projects funded under the same call topic (evaldata/dev, both qrels files),
-# negatives 14,580 random pairs of projects of different topics (20 per positive, seed 7). F1 is
-# highest at 0.60: F1 0.577, precision 0.554, recall 0.602 (ROC AUC 0.949; F1 0.568 at 0.58 and
-# 0.555 at 0.62). The ranker's max-pooled passage cosine does a little worse (AUC 0.947, best F1
-# 0.565 at 0.453). Cross-check on the demo challenges (29 public ones, 393 pairs of different
-# municipalities): 5 of the 8 intended pairs reach 0.60, the cross-lingual ones included (Leuven en /
-# Hasselt nl 0.723, Schaerbeek fr / Mechelen nl 0.689); 2 other pairs do (newcomers' skills /
-# bottleneck vacancies 0.673, informal carers / chronic patients at home 0.606), both needs that a
-# facilitator could well group. Antwerp's school streets (0.629 with Schaerbeek, 0.549 with
-# Mechelen) is then shown as a close challenge next to that cluster. Precision assumes 1 related
-# pair in 21; among all pairs of a large set related pairs are rarer, so the facilitator confirms.
+# negatives 14,580 random pairs of projects of different topics (20 per positive, seed 7). First
+# chosen on the mean passage vector (F1 highest at 0.60: 0.577, ROC AUC 0.949); with the whole-text
+# vector used now F1 is 0.586 at 0.60 (precision 0.517, recall 0.678; AUC 0.952, best F1 0.597 at
+# 0.615), so 0.60 stays. The max-pooled passage cosine does a little worse (AUC 0.947, best F1
+# 0.565 at 0.453). Cross-check on the demo challenges (29 public ones): 6 of the 8 intended pairs
+# reach 0.60, the cross-lingual ones included (Schaerbeek fr / Mechelen nl 0.741, Leuven en /
+# Hasselt nl 0.699), and Antwerp joins the school-streets group (0.669 with Mechelen, 0.657 with
+# Schaerbeek); the heat pairs with Kortrijk stay just below (0.555, 0.553). 2 other pairs reach it
+# (informal carers / chronic patients at home 0.624, school streets / early school leaving 0.619),
+# needs a facilitator can judge. Precision assumes 1 related pair in 21; among all pairs of a
+# large set related pairs are rarer, so the facilitator confirms.
 THRESHOLD = 0.60
-# The lowest threshold where the bench's precision is at least 0.9 (0.908, recall 0.122): pairs
-# and clusters above it are marked "very similar", so a facilitator can start with the surest.
+# The lowest threshold where the bench's precision is at least 0.9 (mean passage vector: 0.908,
+# recall 0.122; whole-text vector: 0.901 at 0.732, 0.885 at 0.73, recall 0.18): pairs and clusters
+# above it are marked "very similar", so a facilitator can start with the surest.
 STRONG_THRESHOLD = 0.73
 # Challenges that may join a buyer group: public and not finished (drafts never appear).
 GROUPABLE_STATUSES = (ChallengeStatus.PUBLISHED, ChallengeStatus.CLOSED, ChallengeStatus.IN_EXPERIMENT)
@@ -81,26 +83,7 @@ RESPONSE_TEXT = {
 }
 
 
-# ---- similarity and clustering (no database) -----------------------------------------------
-
-def document_vectors(passage_vectors: Sequence[np.ndarray]) -> np.ndarray:
-    """One row per object: the normalised mean of its passage vectors (as in the FAISS index).
-
-    Args:
-        passage_vectors: per object, its passage vectors (n_passages, dim).
-
-    Returns:
-        float32 array (n_objects, dim).
-    """
-    if not passage_vectors:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.vstack([snapshots.centroid(np.atleast_2d(v)) for v in passage_vectors]).astype(np.float32)
-
-
-def similarity_matrix(vectors: np.ndarray) -> np.ndarray:
-    """Cosine similarity of every pair of document vectors, (n, n)."""
-    return np.asarray(vectors @ vectors.T, dtype=np.float32)
-
+# ---- clustering (no database) --------------------------------------------------------------
 
 def _cohesion(sims: np.ndarray, cluster: Sequence[int]) -> float:
     """The mean similarity of a cluster's pairs."""
@@ -246,24 +229,21 @@ class _Table:
     sims: np.ndarray
 
 
-def _indexed(state: matching.ProcessIndex, challenges: Iterable[Challenge]) -> tuple[list[Challenge], np.ndarray]:
-    """The challenges the engine has vectors for, and their document vectors."""
-    ranker = state.rankers[CHALLENGE]
-    indexed = state.ids(CHALLENGE)
-    kept = [c for c in challenges if c.id in indexed]
-    return kept, document_vectors([ranker.doc_vectors(c.id) for c in kept])
+def _indexed(challenges: Iterable[Challenge]) -> list[Challenge]:
+    """The challenges the engine has vectors for."""
+    indexed = matching.indexed_ids(CHALLENGE)
+    return [c for c in challenges if c.id in indexed]
 
 
-def _table(state: matching.ProcessIndex, challenges: Iterable[Challenge]) -> _Table:
+def _table(challenges: Iterable[Challenge]) -> _Table:
     """The similarity matrix of the challenges the engine has vectors for.
 
     Exact and dense, (n, n): fine for the few thousand public challenges a platform of
-    municipalities holds (4,000 take 64 MB for a moment); past that, the FAISS index of the same
-    vectors (`state.vectors`) would propose each challenge's neighbours instead.
+    municipalities holds (4,000 take 64 MB for a moment); past that, the engine's vector index of
+    the same vectors would propose each challenge's neighbours instead.
     """
-    kept, vectors = _indexed(state, challenges)
-    sims = similarity_matrix(vectors) if kept else np.zeros((0, 0), dtype=np.float32)
-    return _Table(kept, sims)
+    kept = _indexed(challenges)
+    return _Table(kept, matching.similarities(CHALLENGE, [c.id for c in kept]))
 
 
 def _shared_themes(challenges: Sequence[Challenge]) -> list[Theme]:
@@ -273,23 +253,22 @@ def _shared_themes(challenges: Sequence[Challenge]) -> list[Theme]:
     return sorted(common, key=lambda t: list(Theme).index(t))
 
 
-def _pairs(state: matching.ProcessIndex, table: _Table, positions: Sequence[int], explain: bool) -> list[PairReason]:
+def _pairs(table: _Table, positions: Sequence[int], explain: bool) -> list[PairReason]:
     """Every pair of the positions, most similar first, the first `EXPLAINED_PAIRS` explained."""
     found = sorted(((float(table.sims[p, q]), p, q) for n, p in enumerate(positions) for q in positions[n + 1:]),
                    key=lambda item: -item[0])
-    return [_pair(state, table.challenges[p], table.challenges[q], value, explain and rank < EXPLAINED_PAIRS)
+    return [_pair(table.challenges[p], table.challenges[q], value, explain and rank < EXPLAINED_PAIRS)
             for rank, (value, p, q) in enumerate(found)]
 
 
-def _pair(state: matching.ProcessIndex, a: Challenge, b: Challenge, similarity: float,
-          explain: bool) -> PairReason:
+def _pair(a: Challenge, b: Challenge, similarity: float, explain: bool) -> PairReason:
     reason = PairReason(a=a, b=b, similarity=similarity, themes=_shared_themes([a, b]))
     if explain:
-        ranker = state.rankers[CHALLENGE]
-        explanation = ranker.explain(challenge_text(a), b.id, a.language.value, top=PASSAGE_PAIRS,
-                                     query_vectors=ranker.doc_vectors(a.id))
-        reason.passages = list(explanation.passage_pairs)
-        reason.terms = list(explanation.shared_terms)
+        explanation = matching.explain(CHALLENGE, challenge_text(a), a.language.value, [b.id], top=PASSAGE_PAIRS,
+                                       query_vectors=matching.stored_vectors(CHALLENGE, a.id)).get(b.id)
+        if explanation is not None:
+            reason.passages = list(explanation.passage_pairs)
+            reason.terms = list(explanation.shared_terms)
     return reason
 
 
@@ -321,8 +300,7 @@ def find_clusters(threshold: float = THRESHOLD, explain: bool = True) -> list[Cl
         The clusters, most cohesive first, each with its reasons and the challenges that are close
         to a member without joining it (`near`).
     """
-    state = matching.current()
-    table = _table(state, db.session.scalars(groupable_query()))
+    table = _table(db.session.scalars(groupable_query()))
     owners = [c.organisation_id for c in table.challenges]
     clusters = []
     memberships = open_memberships(c.id for c in table.challenges)
@@ -332,7 +310,7 @@ def find_clusters(threshold: float = THRESHOLD, explain: bool = True) -> list[Cl
         centrality = block.sum(axis=1)
         positions = [positions[i] for i in np.argsort(-centrality, kind="stable")]
         members = [table.challenges[p] for p in positions]
-        pairs = _pairs(state, table, positions, explain)
+        pairs = _pairs(table, positions, explain)
         values = [r.similarity for r in pairs]
         member_owners = {owners[p] for p in positions}
         near = []
@@ -361,40 +339,27 @@ def similar_challenges(user: User, challenge: Challenge, k: int = 5, threshold: 
     Raises:
         NotFound: the user is neither the owner nor staff.
     """
-    if not (owns(user, challenge) or is_staff(user)):
+    if not (owns_challenge(user, challenge) or is_staff(user)):
         raise NotFound()
-    state = matching.current()
-    if challenge.id not in state.ids(CHALLENGE):
+    if challenge.id not in matching.indexed_ids(CHALLENGE):
         return []
-    others, vectors = _indexed(state, db.session.scalars(groupable_query().where(
-        Challenge.organisation_id != challenge.organisation_id)))
+    others = {c.id: c for c in _indexed(db.session.scalars(groupable_query().where(
+        Challenge.organisation_id != challenge.organisation_id)))}
     if not others:
         return []
-    own = document_vectors([state.rankers[CHALLENGE].doc_vectors(challenge.id)])[0]
-    scores = vectors @ own
-    order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] >= threshold][:k]
-    return [_pair(state, challenge, others[i], float(scores[i]), explain) for i in order]
+    hits = matching.similar(CHALLENGE, challenge.id, set(others), k, threshold)
+    return [_pair(challenge, others[hit.id], hit.score, explain) for hit in hits]
 
 
 def pair_reasons(challenges: Sequence[Challenge], explain: bool = True) -> tuple[list[PairReason], float, float]:
     """The reasons for a chosen set of challenges: every pair, with the mean and lowest similarity."""
-    state = matching.current()
-    table = _table(state, challenges)
-    pairs = _pairs(state, table, range(len(table.challenges)), explain)
+    table = _table(challenges)
+    pairs = _pairs(table, range(len(table.challenges)), explain)
     values = [r.similarity for r in pairs] or [0.0]
     return pairs, sum(values) / len(values), min(values)
 
 
 # ---- who may do what -----------------------------------------------------------------------
-
-def is_staff(user: User | None) -> bool:
-    return user is not None and user.is_authenticated and user.role in (Role.FACILITATOR, Role.ADMIN)
-
-
-def owns(user: User | None, challenge: Challenge) -> bool:
-    return (user is not None and user.is_authenticated and user.role == Role.MUNICIPALITY
-            and user.organisation_id is not None and user.organisation_id == challenge.organisation_id)
-
 
 def own_member(user: User, group: BuyerGroup) -> BuyerGroupMember | None:
     """The member row of the user's municipality in the group (one challenge per municipality)."""
@@ -448,7 +413,7 @@ def memberships_of(user: User, challenge: Challenge) -> list[BuyerGroupMember]:
             .order_by(BuyerGroup.created_at.desc(), BuyerGroup.id.desc()))
     if is_staff(user):
         return list(db.session.scalars(stmt))
-    if not owns(user, challenge):
+    if not owns_challenge(user, challenge):
         return []
     return list(db.session.scalars(stmt.where(BuyerGroup.status.in_(MEMBER_VISIBLE_STATUSES))))
 

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from proeftuin.enums import ChallengeStatus, Language, ProcurementRoute, Role, Theme
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, ChallengeTheme, Municipality, Organisation, User
+from proeftuin.policy import is_staff, owns_challenge
 from proeftuin.services import Forbidden, InvalidInput, InvalidTransition, NotFound, audit, outbox
 from proeftuin.services.listing import like_pattern, one_of
 
@@ -55,19 +56,6 @@ class ChallengeData:
     deadline: date | None = None
 
 
-def is_staff(user: User | None) -> bool:
-    return user is not None and user.is_authenticated and user.role in (Role.FACILITATOR, Role.ADMIN)
-
-
-def owns(user: User | None, challenge: Challenge) -> bool:
-    return (
-        user is not None
-        and user.is_authenticated
-        and user.role == Role.MUNICIPALITY
-        and user.organisation_id == challenge.organisation_id
-    )
-
-
 def is_public(challenge: Challenge) -> bool:
     """Anyone may read it: a public status, written by a verified municipality."""
     return challenge.status in PUBLIC_STATUSES and challenge.organisation.is_verified
@@ -75,7 +63,7 @@ def is_public(challenge: Challenge) -> bool:
 
 def can_view(user: User | None, challenge: Challenge) -> bool:
     """Public challenges for everyone; the rest only for its own municipality and staff."""
-    return is_public(challenge) or owns(user, challenge) or is_staff(user)
+    return is_public(challenge) or owns_challenge(user, challenge) or is_staff(user)
 
 
 def get_visible(user: User | None, challenge_id: int) -> Challenge:
@@ -89,7 +77,7 @@ def get_visible(user: User | None, challenge_id: int) -> Challenge:
 def get_owned(user: User, challenge_id: int) -> Challenge:
     """The challenge if the user's municipality owns it; NotFound otherwise (no oracle)."""
     challenge = db.session.get(Challenge, challenge_id)
-    if challenge is None or not owns(user, challenge):
+    if challenge is None or not owns_challenge(user, challenge):
         raise NotFound()
     return challenge
 

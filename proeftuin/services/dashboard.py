@@ -45,9 +45,10 @@ from proeftuin.models import (
     User,
 )
 from proeftuin.models.experiment import experiment_startup
+from proeftuin.policy import is_staff
 from proeftuin.services import Forbidden, NotFound, audit
 from proeftuin.services.listing import one_of
-from proeftuin.services.review import BANDS, band_of, is_staff
+from proeftuin.services.review import BANDS, band_of
 
 logger = logging.getLogger(__name__)
 

@@ -53,6 +53,7 @@ from proeftuin.models import (
 )
 from proeftuin.models.experiment import Participation
 from proeftuin.models.types import utcnow
+from proeftuin.policy import is_staff
 from proeftuin.services import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, audit, notify, outbox
 from proeftuin.services.listing import one_of
 
@@ -127,10 +128,6 @@ DECLINED_SUBJECT = _l("%(organisation)s declined the invitation to %(experiment)
 
 
 # ---- roles ---------------------------------------------------------------------------------
-
-def is_staff(user: User | None) -> bool:
-    return user is not None and user.is_authenticated and user.role in (Role.FACILITATOR, Role.ADMIN)
-
 
 def role_on(user: User | None, experiment: Experiment) -> str | None:
     """"staff", "municipality" or "startup" for a party of the experiment; None for anyone else."""
@@ -561,6 +558,10 @@ def _invite_row(actor: User, experiment: Experiment, organisation: Organisation)
     if actor.role == Role.MUNICIPALITY and (own is None or not own.is_verified):
         raise Forbidden(str(_l("Your municipality is not verified yet: invitations can leave once the "
                                "support point has verified it.")), "organisation")
+    if not organisation.is_verified:
+        # Like an introduction: the support point only brings verified organisations together.
+        raise InvalidInput(str(_l("%(organisation)s is not verified yet; verify it before inviting it.",
+                                  organisation=organisation.name)), "organisation")
     row = _participation_of(experiment, organisation.kind, organisation.id)
     if row is not None and row.state == ParticipationState.ACCEPTED:
         raise Conflict(str(_l("%(organisation)s already takes part in this experiment.",
@@ -638,10 +639,10 @@ def _announce_invitations(actor: User, experiment: Experiment, organisations: li
 
 
 def invite_choices(experiment: Experiment) -> list[Organisation]:
-    """Municipalities and start-ups that may be invited: not a party and not invited already."""
+    """Verified municipalities and start-ups that may be invited: not a party, not invited already."""
     taken = {p.organisation_id for p in [*experiment.startup_participations, *experiment.municipality_participations]
              if p.state != ParticipationState.DECLINED}
-    return [o for o in [*municipality_choices(), *startup_choices()] if o.id not in taken]
+    return [o for o in [*municipality_choices(), *startup_choices()] if o.id not in taken and o.is_verified]
 
 
 def invite(user: User, experiment_id: int, organisation_id: int | None) -> Participation:

@@ -30,6 +30,7 @@ from proeftuin.models import (
     QuestionMessage,
     User,
 )
+from proeftuin.policy import STAFF_ROLES, is_staff
 from proeftuin.services import (
     Forbidden,
     InvalidInput,
@@ -46,7 +47,6 @@ from proeftuin.services.texts import EXPERT
 
 logger = logging.getLogger(__name__)
 
-STAFF_ROLES = (Role.FACILITATOR, Role.ADMIN)
 ACTIVE_STATUSES = (QuestionStatus.OPEN, QuestionStatus.ASSIGNED)
 ANSWERABLE_STATUSES = (QuestionStatus.OPEN, QuestionStatus.ASSIGNED)
 ASSIGNABLE_STATUSES = (QuestionStatus.OPEN, QuestionStatus.ASSIGNED)
@@ -78,10 +78,6 @@ MESSAGE_SUBJECT = _l("New message: %(title)s")
 ANSWERED_TEXT = _l("Your question \u201c%(title)s\u201d has been answered.")
 ANSWERED_SUBJECT = _l("Answer to your question: %(title)s")
 CLOSED_TEXT = _l("Your question \u201c%(title)s\u201d was closed by the support point.")
-
-def is_staff(user: User | None) -> bool:
-    return user is not None and user.is_authenticated and user.role in STAFF_ROLES
-
 
 def add_working_days(start: date, days: int) -> date:
     """`start` plus `days` working days (Monday to Friday; public holidays are not counted out)."""
@@ -353,7 +349,7 @@ def propose_experts(question: ExpertQuestion, k: int = PROPOSALS) -> list[Expert
     text = question_text(question)
     language = question.language.value
     ranked = matching.rank(EXPERT, text, language, set(profiles), k=len(profiles))
-    state = matching.current()
+    explanations = matching.explain(EXPERT, text, language, [item.id for item in ranked if item.id in profiles])
     loads = _open_loads([p.user_id for p in profiles.values()])
     out: list[ExpertProposal] = []
     for item in ranked:
@@ -368,10 +364,11 @@ def propose_experts(question: ExpertQuestion, k: int = PROPOSALS) -> list[Expert
         if language in (profile.languages or []):
             parts["language"] = LANGUAGE_BONUS
             reasons.append({"code": "language", "values": [language]})
-        explanation = state.rankers[EXPERT].explain(text, profile.id, language)
+        explanation = explanations.get(profile.id)
         out.append(ExpertProposal(
             profile=profile, score=sum(parts.values()), parts=parts, open_load=loads.get(profile.user_id, 0),
-            passages=list(explanation.passage_pairs), terms=list(explanation.shared_terms), reasons=reasons,
+            passages=list(explanation.passage_pairs) if explanation else [],
+            terms=list(explanation.shared_terms) if explanation else [], reasons=reasons,
         ))
     out.sort(key=lambda p: p.score, reverse=True)
     return out[:k]

@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from proeftuin.enums import ChallengeStatus, ProcurementRoute
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, User
+from proeftuin.policy import is_staff, owns_challenge
 from proeftuin.services import InvalidInput, InvalidTransition, NotFound, audit
 from proeftuin.services import challenges as challenge_service
 
@@ -289,7 +290,7 @@ def get_for_guidance(user: User, challenge_id: int) -> Challenge:
         NotFound: for anyone else, whether or not the challenge exists.
     """
     challenge = db.session.get(Challenge, challenge_id)
-    if challenge is None or not (challenge_service.owns(user, challenge) or challenge_service.is_staff(user)):
+    if challenge is None or not (owns_challenge(user, challenge) or is_staff(user)):
         raise NotFound()
     return challenge
 

@@ -2,8 +2,11 @@
 
 - Vectors live in the `embedding` table (per object, engine and content hash); only changed texts
   are encoded, and a new engine id means every object is encoded again.
-- Every process (gunicorn worker) keeps its own rankers in memory and follows the `index_state`
-  version: before each use it reads the version, and applies the rows written since (their `seq`).
+- Every process (gunicorn worker) keeps one `embeddings.Embeddings` per kind in memory and follows
+  the `index_state` version: before each use it reads the version, and applies the rows written
+  since (their `seq`).
+- Other services use the engine through the functions here (`rank`, `explain`, `similar`,
+  `similarities`, ...), never through `embeddings/` itself.
 - Results are candidate ids: callers pass `allowed`, computed from the database for the user, and
   every object shown is loaded and checked again (SECURITY.md T8).
 """
@@ -12,18 +15,27 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context
+from sqlalchemy import orm
 
-from embeddings.encoders import Encoder, get_encoder
-from embeddings.index import VectorIndex, configure_threads
-from embeddings.ranking import Document, HybridRanker, Ranked
-from embeddings.text import content_hash
+from embeddings import (
+    Document,
+    Embeddings,
+    Encoder,
+    Explanation,
+    Hit,
+    IndexCorrupt,
+    Ranked,
+    configure_threads,
+    content_hash,
+    get_encoder,
+)
 from proeftuin.enums import ChallengeStatus
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, Embedding, ExpertProfile, IndexState, StartupProfile
@@ -54,14 +66,24 @@ def encoder() -> Encoder:
     return get_encoder(engine_name())
 
 
+_CODECS: dict[str, Embeddings] = {}
+
+
+def _codec(engine: Encoder) -> Embeddings:
+    """An empty engine for `engine`, kept per encoder: it encodes texts and names the layout."""
+    codec = _CODECS.get(engine.id)
+    if codec is None or codec.encoder is not engine:
+        codec = _CODECS[engine.id] = Embeddings(engine)
+    return codec
+
+
 def engine_key(engine: Encoder | None = None) -> str:
-    """The key vectors are stored under: encoder id plus the ranker's vector layout.
+    """The key vectors are stored under: encoder id plus the engine's vector layout.
 
     A new model or a new layout gives a new key, so stored vectors are encoded again rather than
     misread.
     """
-    engine = engine or encoder()
-    return HybridRanker(engine).engine_id
+    return _codec(engine or encoder()).engine_id
 
 
 def model_of(kind: str) -> type[Challenge] | type[StartupProfile] | type[ExpertProfile]:
@@ -103,17 +125,21 @@ def _next_seq(engine_id: str) -> int:
 
 @dataclass
 class ProcessIndex:
-    """One process's rankers, kept equal to the database rows up to `seen`."""
+    """One process's engines, one `Embeddings` per kind, kept equal to the database rows up to `seen`."""
 
     engine: Encoder
-    rankers: dict[str, HybridRanker]
-    vectors: dict[str, VectorIndex] = field(default_factory=dict)
+    engines: dict[str, Embeddings]
+    exact_limit: int
+    candidates: int
     hashes: dict[str, dict[int, str]] = field(default_factory=lambda: {k: {} for k in KINDS})
     seen: int = -1
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def ids(self, kind: str) -> set[int]:
         return set(self.hashes[kind])
+
+    def new_engine(self) -> Embeddings:
+        return Embeddings(self.engine, exact_limit=self.exact_limit, candidates=self.candidates)
 
 
 def _state(app: Flask) -> ProcessIndex:
@@ -125,16 +151,31 @@ def _state(app: Flask) -> ProcessIndex:
             # slower, not faster (bench/results/index.json); re-index commands keep every core.
             configure_threads(1)
         engine = get_encoder(name)
-        states[name] = ProcessIndex(engine=engine, rankers={k: HybridRanker(engine) for k in KINDS})
+        state = ProcessIndex(engine=engine, engines={}, exact_limit=app.config["MATCHING_EXACT_LIMIT"],
+                             candidates=app.config["MATCHING_CANDIDATES"])
+        state.engines = {k: state.new_engine() for k in KINDS}
+        states[name] = state
     return states[name]
 
 
+#: Ids per `IN (...)` when loading texts: psycopg refuses more than 65,535 parameters in one query.
+LOAD_BATCH = 10_000
+
+
 def _load_texts(kind: str, ids: Iterable[int]) -> dict[int, Challenge | StartupProfile]:
+    """The objects behind `ids`, with what their text needs loaded in the same round trips."""
     ids = list(ids)
-    if not ids:
-        return {}
     model = model_of(kind)
-    return {obj.id: obj for obj in db.session.scalars(sa.select(model).where(model.id.in_(ids)))}
+    options = []
+    if model is StartupProfile:
+        # The text names the organisation: one query per batch, not one per profile.
+        options = [orm.selectinload(StartupProfile.organisation), orm.selectinload(StartupProfile.theme_rows)]
+    found: dict[int, Challenge | StartupProfile] = {}
+    for start in range(0, len(ids), LOAD_BATCH):
+        batch = ids[start:start + LOAD_BATCH]
+        found.update((obj.id, obj) for obj in db.session.scalars(
+            sa.select(model).where(model.id.in_(batch)).options(*options)))
+    return found
 
 
 def _apply_rows(state: ProcessIndex, rows: list[Embedding]) -> None:
@@ -143,48 +184,33 @@ def _apply_rows(state: ProcessIndex, rows: list[Embedding]) -> None:
         by_kind[row.object_type].append(row)
     for kind, kind_rows in by_kind.items():
         objects = _load_texts(kind, [r.object_id for r in kind_rows if r.vectors is not None])
-        ranker = state.rankers[kind]
-        vector_index = state.vectors[kind]
+        engine = state.engines[kind]
         for row in kind_rows:
             obj = objects.get(row.object_id)
             if row.vectors is None or obj is None:
-                vector_index.remove([row.object_id])
-                if row.object_id in state.hashes[kind]:
-                    ranker.remove(row.object_id)
-                    del state.hashes[kind][row.object_id]
+                engine.remove([row.object_id])
+                state.hashes[kind].pop(row.object_id, None)
                 continue
-            ranker.upsert(document_of(obj), row.matrix())
-            vector_index.add([row.object_id], snapshots.centroid(row.matrix())[None, :])
+            engine.upsert([document_of(obj)], {row.object_id: row.matrix()})
             state.hashes[kind][row.object_id] = row.content_hash
 
 
-def _vector_index(kind: str, state: ProcessIndex, live: list[Embedding], version: int) -> VectorIndex:
-    """The FAISS index for a kind: the snapshot plus the rows written after it, or a fresh build."""
-    engine_id = engine_key(state.engine)
-    expected = {r.object_id for r in live}
-    snapshot = snapshots.load(kind, engine_id, version)
+def _index_kind(kind: str, state: ProcessIndex, live: list[Embedding],
+                objects: dict[int, Challenge | StartupProfile], version: int) -> Embeddings:
+    """A kind's engine over the live rows: the vector index from the snapshot (checked and repaired
+    against the rows), or built anew when there is no usable snapshot."""
+    engine = state.new_engine()
+    documents = [document_of(objects[r.object_id]) for r in live]
+    vectors = {r.object_id: r.matrix() for r in live}
+    snapshot = snapshots.find(kind, engine_key(state.engine), version)
     if snapshot is not None:
-        index, snapshot_version = snapshot
-        newer = db.session.scalars(
-            sa.select(Embedding).where(Embedding.engine_id == engine_id, Embedding.object_type == kind,
-                                       Embedding.seq > snapshot_version)
-        ).all()
-        for row in newer:
-            if row.vectors is None or row.object_id not in expected:
-                index.remove([row.object_id])
-            else:
-                index.add([row.object_id], snapshots.centroid(row.matrix())[None, :])
-        if index.ids() == expected:
-            return index
-        logger.warning("snapshot of %s disagrees with the database; rebuilding", kind)
-    return build_vector_index(live, state.engine.dim)
-
-
-def build_vector_index(rows: list[Embedding], dim: int) -> VectorIndex:
-    if not rows:
-        return VectorIndex(dim)
-    ids = np.array([r.object_id for r in rows], dtype=np.int64)
-    return VectorIndex.build(ids, np.vstack([snapshots.centroid(r.matrix()) for r in rows]))
+        try:
+            engine.load(snapshot, documents, vectors)
+            return engine
+        except IndexCorrupt as exc:
+            logger.warning("ignoring snapshot %s: %s; rebuilding from the database", snapshot, exc)
+    engine.index(documents, vectors)
+    return engine
 
 
 def _live_rows(engine_id: str, kind: str) -> list[Embedding]:
@@ -201,13 +227,7 @@ def _full_load(state: ProcessIndex, version: int) -> None:
         rows = _live_rows(engine_id, kind)
         objects = _load_texts(kind, [r.object_id for r in rows])
         live = [r for r in rows if r.object_id in objects]
-        ranker = HybridRanker(state.engine)
-        ranker.index(
-            [document_of(objects[r.object_id]) for r in live],
-            vectors={r.object_id: r.matrix() for r in live},
-        )
-        state.rankers[kind] = ranker
-        state.vectors[kind] = _vector_index(kind, state, live, version)
+        state.engines[kind] = _index_kind(kind, state, live, objects, version)
         state.hashes[kind] = {r.object_id: r.content_hash for r in live}
 
 
@@ -283,8 +303,7 @@ def sync_object(obj: Challenge | StartupProfile) -> bool:
     if not indexable(obj):
         _store(kind, obj.id, engine_key(engine), content_hash(text_of(obj)), None)
     else:
-        ranker = HybridRanker(engine)
-        _store(kind, obj.id, engine_key(engine), content_hash(text_of(obj)), ranker.encode_document(document_of(obj)))
+        _store(kind, obj.id, engine_key(engine), content_hash(text_of(obj)), _codec(engine).encode(document_of(obj)))
     db.session.commit()
     return True
 
@@ -340,13 +359,13 @@ def rebuild(progress: Callable[[Iterable], Iterable] | None = None, batch: int =
     ]
     live = {(kind_of(o), o.id) for o in objects if indexable(o)}
     encoded = unchanged = removed = 0
-    ranker = HybridRanker(engine)
+    codec = _codec(engine)
     iterable = progress(objects) if progress else objects
     for n, obj in enumerate(iterable, start=1):
         if not needs_encoding(obj, engine_key(engine)):
             unchanged += 1
         elif indexable(obj):
-            vectors = ranker.encode_document(document_of(obj))
+            vectors = codec.encode(document_of(obj))
             _store(kind_of(obj), obj.id, engine_key(engine), content_hash(text_of(obj)), vectors)
             encoded += 1
         else:
@@ -373,10 +392,14 @@ def rebuild(progress: Callable[[Iterable], Iterable] | None = None, batch: int =
 
 
 def write_snapshots(engine: Encoder, version: int) -> None:
-    """Save each kind's FAISS index for the processes that start next (CLI, after a rebuild)."""
+    """Save each kind's vector index for the processes that start next (CLI, after a rebuild).
+
+    Written from the stored vectors alone (`Embeddings.save_vectors`): no texts are indexed here.
+    """
     key = engine_key(engine)
     for kind in KINDS:
-        snapshots.save(kind, key, build_vector_index(_live_rows(key, kind), engine.dim), version)
+        vectors = {r.object_id: r.matrix() for r in _live_rows(key, kind)}
+        snapshots.save(kind, key, lambda path, v=vectors: Embeddings.save_vectors(path, v, engine.dim), version)
 
 
 @dataclass
@@ -413,12 +436,29 @@ def status() -> IndexStatus:
 
 # ---- ranking -------------------------------------------------------------------------------
 
-def query_vectors(obj: Challenge | StartupProfile, state: ProcessIndex) -> np.ndarray | None:
+def text_hash(obj: Challenge | StartupProfile | ExpertProfile) -> str:
+    """The content hash of an object's matching text (what its stored vectors were made from)."""
+    return content_hash(text_of(obj))
+
+
+def indexed_ids(kind: str) -> set[int]:
+    """The ids of the objects of `kind` this process's index holds."""
+    return current().ids(kind)
+
+
+def query_vectors(obj: Challenge | StartupProfile) -> np.ndarray | None:
     """The stored vectors of an indexed object whose text is unchanged (saves an encode)."""
+    state = current()
     kind = kind_of(obj)
-    if state.hashes[kind].get(obj.id) == content_hash(text_of(obj)):
-        return state.rankers[kind].doc_vectors(obj.id)
+    if state.hashes[kind].get(obj.id) == text_hash(obj):
+        return state.engines[kind].vectors(obj.id)
     return None
+
+
+def stored_vectors(kind: str, object_id: int) -> np.ndarray | None:
+    """The vectors the index holds for an object (None when it is not indexed), to use as a query."""
+    engine = current().engines[kind]
+    return engine.vectors(object_id) if object_id in engine else None
 
 
 def rank(
@@ -429,18 +469,58 @@ def rank(
     k: int,
     vectors: np.ndarray | None = None,
 ) -> list[Ranked]:
-    """Rank the indexed objects of `kind` in `allowed` for a query text (hybrid)."""
+    """Rank the indexed objects of `kind` in `allowed` for a query text (hybrid).
+
+    Past `MATCHING_EXACT_LIMIT` objects the engine's vector index proposes `MATCHING_CANDIDATES`
+    candidates first (`Embeddings.search`).
+    """
     state = current()
     candidates = set(allowed) & state.ids(kind)
     if not candidates or not query.strip():
         return []
-    ranker = state.rankers[kind]
-    if len(ranker) > current_app.config["MATCHING_EXACT_LIMIT"]:
-        # Past the exact limit the FAISS index proposes the dense candidates; the ranker then
-        # fuses lexical and dense evidence over those (and the allowed set) only.
-        if vectors is None:
-            vectors = ranker.encode_query(query)
-        hits = state.vectors[kind].search_one(snapshots.centroid(np.atleast_2d(vectors)),
-                                              current_app.config["MATCHING_CANDIDATES"])
-        candidates &= {hit.id for hit in hits}
-    return ranker.rank(query, language, k=k, method="hybrid", allowed=candidates, query_vectors=vectors)
+    return state.engines[kind].search(query, language, k, allowed=candidates, query_vectors=vectors)
+
+
+def explain(kind: str, query: str, language: str, ids: Iterable[int], *, top: int = 3,
+            query_vectors: np.ndarray | None = None, with_parts: bool = True) -> dict[int, Explanation]:
+    """Why each indexed object of `ids` matches a query text (`Embeddings.explain`).
+
+    Args:
+        kind: the objects' kind.
+        query: the query text.
+        language: the query's language.
+        ids: the object ids, as `rank` returned them; ids no longer indexed are left out.
+        top: how many passage pairs per object at most.
+        query_vectors: the query's vectors if known (as for `rank`).
+        with_parts: also compute the score parts against all objects (False when `rank`'s are at hand).
+
+    Returns:
+        The explanation by object id.
+    """
+    engine = current().engines[kind]
+    out: dict[int, Explanation] = {}
+    for object_id in ids:
+        try:
+            out[object_id] = engine.explain(query, object_id, language, top, query_vectors=query_vectors,
+                                            with_parts=with_parts)
+        except KeyError:  # removed since it was ranked
+            continue
+    return out
+
+
+def similar(kind: str, object_id: int, allowed: Collection[int], k: int,
+            threshold: float | None = None) -> list[Hit]:
+    """The indexed objects of `allowed` most like an indexed object, by document-vector cosine.
+
+    Returns:
+        Up to k hits (id, cosine), most similar first (ties by id); [] when `object_id` is not indexed.
+    """
+    engine = current().engines[kind]
+    if object_id not in engine:
+        return []
+    return engine.similar(object_id, k, allowed=allowed, threshold=threshold)
+
+
+def similarities(kind: str, ids: Sequence[int]) -> np.ndarray:
+    """The document-vector cosine of every pair of indexed objects, (len(ids), len(ids)), in that order."""
+    return current().engines[kind].similarity(ids)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -23,6 +23,7 @@ from proeftuin.models import OutboxEffect
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+CLAIM_SECONDS = 300
 Handler = Callable[[OutboxEffect], None]
 HANDLERS: dict[str, Handler] = {}
 
@@ -79,13 +80,32 @@ def dispatch_if_committed() -> bool:
 
 # ---- the worker's side ---------------------------------------------------------------------
 
-def _next_pending() -> OutboxEffect | None:
-    stmt = (sa.select(OutboxEffect)
-            .where(OutboxEffect.done_at.is_(None), OutboxEffect.attempts < MAX_ATTEMPTS)
-            .order_by(OutboxEffect.id).limit(1))
-    if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)  # two workers never run the same effect
-    return db.session.scalar(stmt)
+def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(OutboxEffect.done_at.is_(None), OutboxEffect.attempts < MAX_ATTEMPTS,
+                   sa.or_(OutboxEffect.claimed_until.is_(None), OutboxEffect.claimed_until < now))
+
+
+def _claim_next() -> OutboxEffect | None:
+    """Claim the oldest pending effect for this worker, or None when there is none.
+
+    The claim is one conditional UPDATE, committed before the effect runs: of two drains racing
+    for the same row (a nudge and the periodic drain, two workers, two hosts) exactly one sees its
+    UPDATE change a row, on SQLite and PostgreSQL alike. A claim lasts `CLAIM_SECONDS`, so the
+    effects of a worker that died are run by the next drain after that.
+    """
+    while True:
+        now = datetime.now(UTC)
+        effect_id = db.session.scalar(sa.select(OutboxEffect.id).where(_claimable(now))
+                                      .order_by(OutboxEffect.id).limit(1))
+        if effect_id is None:
+            return None
+        taken = db.session.execute(
+            sa.update(OutboxEffect).where(OutboxEffect.id == effect_id, _claimable(now))
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        if taken.rowcount == 1:
+            return db.session.get(OutboxEffect, effect_id)
 
 
 def drain(limit: int = 500) -> int:
@@ -96,7 +116,7 @@ def drain(limit: int = 500) -> int:
     ran = 0
     db.session.rollback()  # start from committed state only
     while ran < limit:
-        effect = _next_pending()
+        effect = _claim_next()
         if effect is None:
             break
         run = HANDLERS.get(effect.kind)
@@ -108,6 +128,7 @@ def drain(limit: int = 500) -> int:
             db.session.rollback()
             effect = db.session.get(OutboxEffect, effect.id)
             effect.attempts += 1
+            effect.claimed_until = None
             effect.last_error = f"{type(exc).__name__}: {exc}"[:500]
             logger.exception("effect %s (%s) failed, attempt %d", effect.id, effect.kind, effect.attempts)
             db.session.commit()

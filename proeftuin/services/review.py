@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from proeftuin.enums import RejectReason, Role, SuggestionStatus, Theme
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, ChallengeTheme, MatchSuggestion, Organisation, User
+from proeftuin.policy import is_staff
 from proeftuin.services import Forbidden, InvalidInput, InvalidTransition, NotFound, audit, notify
 from proeftuin.services.listing import one_of
 
@@ -43,10 +44,6 @@ def band_of(score: float) -> str:
         if (low is None or score >= low) and (high is None or score < high):
             return name
     return "low"
-
-
-def is_staff(user: User) -> bool:
-    return user.role in (Role.FACILITATOR, Role.ADMIN)
 
 
 @dataclass

@@ -1,10 +1,12 @@
-"""On-disk snapshots of the FAISS vector index, one per object kind and engine.
+"""On-disk snapshots of the engine's vector index, one per object kind and engine: where they lie
+and their version notes. The files themselves are written and read by the engine
+(`Embeddings.save_vectors`, `Embeddings.load`, through `matching`).
 
 A snapshot saves each process the index build (minutes for HNSW at a million vectors): a process
-loads it, then applies the `embedding` rows written after the snapshot's version. Applying rows is
-idempotent (an add replaces, a remove of an absent id is a no-op), so a snapshot whose version
-note lags behind its content is still safe. A snapshot that cannot be read, or that claims a
-version the database has not reached (a restored backup), is ignored and rebuilt from the database.
+loads it and the engine checks it against the `embedding` rows, repairing what changed since, so
+a snapshot whose version note lags behind its content is still safe. A snapshot that cannot be
+read, or that claims a version the database has not reached (a restored backup), is ignored and
+rebuilt from the database.
 """
 from __future__ import annotations
 
@@ -14,12 +16,10 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 from flask import current_app
-
-from embeddings.index import IndexCorrupt, VectorIndex
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +32,6 @@ def folder(engine_id: str) -> Path:
 def paths(kind: str, engine_id: str) -> tuple[Path, Path]:
     directory = folder(engine_id)
     return directory / f"{kind}.faiss", directory / f"{kind}.json"
-
-
-def centroid(vectors: np.ndarray) -> np.ndarray:
-    """One vector per object for the FAISS index: the normalised mean of its passage vectors."""
-    mean = vectors.mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return (mean / norm if norm > 0 else mean).astype(np.float32)
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -55,13 +48,21 @@ def _write_json(path: Path, data: dict) -> None:
         raise
 
 
-def save(kind: str, engine_id: str, index: VectorIndex, version: int) -> None:
-    """Write the index, then its version note; each file is swapped in with os.replace."""
+def save(kind: str, engine_id: str, write: Callable[[Path], int], version: int) -> None:
+    """Write the index, then its version note; each file is swapped in with os.replace.
+
+    Args:
+        kind: the object kind.
+        engine_id: the engine key.
+        write: writes the index file at the path given (crash-safely) and returns how many
+            vectors it holds.
+        version: the database version the index reflects.
+    """
     index_path, meta_path = paths(kind, engine_id)
     index_path.parent.mkdir(parents=True, exist_ok=True)
-    index.save(index_path)
-    _write_json(meta_path, {"engine": engine_id, "kind": kind, "version": version, "count": len(index)})
-    logger.info("snapshot %s/%s written at version %d (%d vectors)", engine_id, kind, version, len(index))
+    count = write(index_path)
+    _write_json(meta_path, {"engine": engine_id, "kind": kind, "version": version, "count": count})
+    logger.info("snapshot %s/%s written at version %d (%d vectors)", engine_id, kind, version, count)
 
 
 def remove_leftovers(kind: str, engine_id: str) -> int:
@@ -77,8 +78,11 @@ def remove_leftovers(kind: str, engine_id: str) -> int:
     return removed
 
 
-def load(kind: str, engine_id: str, database_version: int) -> tuple[VectorIndex, int] | None:
-    """The snapshot and its version, or None when it is missing, corrupt or ahead of the database."""
+def find(kind: str, engine_id: str, database_version: int) -> Path | None:
+    """The snapshot file to load, or None when it is missing, its note unusable or ahead of the database.
+
+    The file itself is checked when the engine loads it (a damaged one raises `IndexCorrupt` there).
+    """
     index_path, meta_path = paths(kind, engine_id)
     remove_leftovers(kind, engine_id)
     if not index_path.exists():
@@ -87,13 +91,12 @@ def load(kind: str, engine_id: str, database_version: int) -> tuple[VectorIndex,
         meta = json.loads(meta_path.read_text())
         version = int(meta["version"])
         if meta.get("engine") != engine_id:
-            raise IndexCorrupt("snapshot of another engine")
-        index = VectorIndex.load(index_path)
-    except (OSError, ValueError, KeyError, TypeError, IndexCorrupt) as exc:
+            raise ValueError("snapshot of another engine")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         logger.warning("ignoring snapshot %s: %s; rebuilding from the database", index_path, exc)
         return None
     if version > database_version:
         logger.warning("snapshot %s is at version %d, the database at %d; rebuilding", index_path, version,
                        database_version)
         return None
-    return index, version
+    return index_path

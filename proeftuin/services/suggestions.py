@@ -13,10 +13,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from embeddings.text import content_hash
-from proeftuin.enums import ChallengeStatus, Maturity, Role, SuggestionStatus
+from proeftuin.enums import ChallengeStatus, Maturity, SuggestionStatus
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, MatchSuggestion, Organisation, StartupProfile, User
+from proeftuin.policy import is_staff, owns_challenge
 from proeftuin.services import InvalidInput, matching, outbox
 from proeftuin.services import challenges as challenge_service
 from proeftuin.services import profiles as profile_service
@@ -89,7 +89,8 @@ def _structured(challenge: Challenge, profile: StartupProfile, today: date) -> t
 
 def _combine(ranked, explain_query: str, explain_language: str, kind: str, pair_of, today: date,
              explain: bool = True, query_vectors=None) -> list[Suggestion]:
-    state = matching.current()
+    explanations = matching.explain(kind, explain_query, explain_language, [item.id for item in ranked],
+                                    query_vectors=query_vectors, with_parts=False) if explain else {}
     out = []
     for item in ranked:
         target = db.session.get(matching.model_of(kind), item.id)
@@ -101,9 +102,8 @@ def _combine(ranked, explain_query: str, explain_language: str, kind: str, pair_
         parts.update(structured)
         suggestion = Suggestion(target=target, score=float(item.score) + sum(structured.values()), parts=parts,
                                 reasons=reasons)
-        if explain:
-            explanation = state.rankers[kind].explain(explain_query, item.id, explain_language,
-                                                      query_vectors=query_vectors, with_parts=False)
+        explanation = explanations.get(item.id)
+        if explanation is not None:
             suggestion.passages = list(explanation.passage_pairs)
             suggestion.terms = list(explanation.shared_terms)
         out.append(suggestion)
@@ -143,11 +143,10 @@ def startups_for_challenge(challenge: Challenge, filters: ProfileFilter | None =
     """Ranked start-up profiles for a challenge, with explanations (verified start-ups only when
     `verified_only`, as for the suggestions a facilitator may accept)."""
     today = today or date.today()
-    state = matching.current()
     allowed = _profile_ids(filters or ProfileFilter(), verified_only)
     text = challenge_text(challenge)
     language = challenge.language.value
-    vectors = matching.query_vectors(challenge, state)
+    vectors = matching.query_vectors(challenge)
     ranked = matching.rank(PROFILE, text, language, allowed, k=k * 2, vectors=vectors)
     suggestions = _combine(ranked, text, language, PROFILE, lambda p: (challenge, p), today, query_vectors=vectors)
     return suggestions[:k]
@@ -164,13 +163,13 @@ def refresh_suggestions(challenge: Challenge, k: int = SUGGESTIONS_PER_CHALLENGE
     if challenge.status != ChallengeStatus.PUBLISHED or not challenge.organisation.is_verified:
         return 0
     engine_id = matching.engine_key()
-    challenge_hash = content_hash(challenge_text(challenge))
+    challenge_hash = matching.text_hash(challenge)
     existing = {s.profile_id: s for s in db.session.scalars(
         sa.select(MatchSuggestion).where(MatchSuggestion.challenge_id == challenge.id))}
     written = 0
     for rank, suggestion in enumerate(startups_for_challenge(challenge, k=k, verified_only=True), start=1):
         profile = suggestion.target
-        profile_hash = content_hash(profile_text(profile))
+        profile_hash = matching.text_hash(profile)
         row = existing.get(profile.id)
         same_texts = row is not None and row.challenge_hash == challenge_hash and row.profile_hash == profile_hash
         if row is not None and row.status != SuggestionStatus.PROPOSED and same_texts:
@@ -237,10 +236,9 @@ def open_challenge_ids(today: date) -> set[int]:
 def challenges_for_profile(profile: StartupProfile, k: int = 10, today: date | None = None) -> list[Suggestion]:
     """Open challenges recommended for a start-up profile, with the reasons."""
     today = today or date.today()
-    state = matching.current()
     text = profile_text(profile)
     language = profile.language.value
-    vectors = matching.query_vectors(profile, state)
+    vectors = matching.query_vectors(profile)
     ranked = matching.rank(CHALLENGE, text, language, open_challenge_ids(today), k=k * 2, vectors=vectors)
     return _combine(ranked, text, language, CHALLENGE, lambda c: (c, profile), today, query_vectors=vectors)[:k]
 
@@ -271,19 +269,20 @@ def search_profiles(description: str, language: str, filters: profile_service.Pr
 
 
 def _plain(ranked, kind: str, query: str, language: str) -> list[Suggestion]:
-    state = matching.current()
+    explanations = matching.explain(kind, query, language, [item.id for item in ranked], with_parts=False)
     out = []
     for item in ranked:
         target = db.session.get(matching.model_of(kind), item.id)
         if target is None:
             continue
-        explanation = state.rankers[kind].explain(query, item.id, language, with_parts=False)
+        explanation = explanations.get(item.id)
         parts = {"text": float(item.score), **{k: float(item.parts[k]) for k in SHOWN_TEXT_PARTS if k in item.parts}}
         out.append(Suggestion(target=target, score=float(item.score), parts=parts,
-                              passages=list(explanation.passage_pairs), terms=list(explanation.shared_terms)))
+                              passages=list(explanation.passage_pairs) if explanation else [],
+                              terms=list(explanation.shared_terms) if explanation else []))
     return out
 
 
 def can_see_suggestions(user: User, challenge: Challenge) -> bool:
-    return challenge_service.owns(user, challenge) or user.role in (Role.FACILITATOR, Role.ADMIN)
+    return owns_challenge(user, challenge) or is_staff(user)
 

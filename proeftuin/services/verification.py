@@ -21,9 +21,9 @@ from proeftuin.enums import ChallengeStatus, OrgKind
 from proeftuin.extensions import db
 from proeftuin.links import public_url
 from proeftuin.models import Challenge, Organisation, User
+from proeftuin.policy import is_staff
 from proeftuin.services import Forbidden, InvalidInput, InvalidTransition, NotFound, audit, outbox
 from proeftuin.services.accounts import slugify
-from proeftuin.services.challenges import is_staff
 from proeftuin.services.listing import like_pattern, one_of
 
 logger = logging.getLogger(__name__)

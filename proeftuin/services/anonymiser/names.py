@@ -143,7 +143,8 @@ def people(text: str, words: list[Token], context: Context, lex: Lexicon, index:
                 parts.add(part)
     for email in context.emails:
         local = (email or "").split("@")[0]
-        if len(local) >= 3 and local.lower() not in GENERIC_MAILBOXES:
+        # A mailbox named after an ordinary word ("gemeente@", "info@") names nobody.
+        if len(local) >= 3 and local.lower() not in GENERIC_MAILBOXES and not is_common(local, lex):
             for match in re.finditer(r"(?<![\w.@-])" + re.escape(local) + r"(?![\w@-])", text, re.IGNORECASE):
                 yield Candidate(match.start(), match.end(), "person", "person.platform")
     for i, token in enumerate(words):

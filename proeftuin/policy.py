@@ -1,0 +1,40 @@
+"""Who may: the role predicates every service and view asks, defined once (CONVENTIONS 6c).
+
+Route-level declarations (`@allow`) live in `proeftuin.access` and use `STAFF_ROLES` from here;
+what a user may do with one object (own, read, manage) is decided by the service that owns the
+object, built on these predicates.
+
+Every predicate takes `None`, an anonymous user or a deactivated account and answers False:
+Flask-Login's `is_authenticated` is False for an anonymous user and, for a `User`, follows
+`User.active`, so a deactivated facilitator is no longer staff anywhere.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from proeftuin.enums import Role
+
+if TYPE_CHECKING:
+    from proeftuin.models import Challenge, User
+
+STAFF_ROLES = (Role.FACILITATOR, Role.ADMIN)
+
+
+def is_signed_in(user: User | None) -> bool:
+    """A real, active account (not None, not anonymous, not deactivated)."""
+    return user is not None and bool(user.is_authenticated)
+
+
+def is_staff(user: User | None) -> bool:
+    """Facilitators and admins of the support point, active accounts only."""
+    return is_signed_in(user) and user.role in STAFF_ROLES
+
+
+def owns_challenge(user: User | None, challenge: Challenge) -> bool:
+    """A member of the municipality that wrote the challenge."""
+    return (
+        is_signed_in(user)
+        and user.role == Role.MUNICIPALITY
+        and user.organisation_id is not None
+        and user.organisation_id == challenge.organisation_id
+    )
