@@ -91,9 +91,12 @@ def _combine(ranked, explain_query: str, explain_language: str, kind: str, pair_
              explain: bool = True, query_vectors=None) -> list[Suggestion]:
     explanations = matching.explain(kind, explain_query, explain_language, [item.id for item in ranked],
                                     query_vectors=query_vectors, with_parts=False) if explain else {}
+    model = matching.model_of(kind)
+    ids = [item.id for item in ranked]
+    targets = {t.id: t for t in db.session.scalars(sa.select(model).where(model.id.in_(ids)))} if ids else {}
     out = []
     for item in ranked:
-        target = db.session.get(matching.model_of(kind), item.id)
+        target = targets.get(item.id)  # one query for the page, not one per result
         if target is None:
             continue
         challenge, profile = pair_of(target)
@@ -263,16 +266,27 @@ def search_profiles(description: str, language: str, filters: profile_service.Pr
                     k: int = 20) -> list[Suggestion]:
     if len(description.strip()) < 3:
         raise InvalidInput("describe what you need in a few words")
-    stmt = profile_service.browse_query(filters).with_only_columns(StartupProfile.id)
-    ranked = matching.rank(PROFILE, description, language, set(db.session.scalars(stmt)), k=k)
+    ranked = matching.rank(PROFILE, description, language, _searchable_profile_ids(filters), k=k)
     return _plain(ranked, PROFILE, description, language)
+
+
+def _searchable_profile_ids(filters: profile_service.ProfileFilters) -> set[int]:
+    """The profiles a search may return: every profile is public, so without filters that is the
+    whole index (no query that grows with the platform); with filters, their ids, unsorted."""
+    if not any((filters.theme, filters.maturity, filters.region, filters.language, filters.q)):
+        return matching.indexed_ids(PROFILE)
+    stmt = profile_service.browse_query(filters).with_only_columns(StartupProfile.id).order_by(None)
+    return set(db.session.scalars(stmt))
 
 
 def _plain(ranked, kind: str, query: str, language: str) -> list[Suggestion]:
     explanations = matching.explain(kind, query, language, [item.id for item in ranked], with_parts=False)
+    model = matching.model_of(kind)
+    ids = [item.id for item in ranked]
+    targets = {t.id: t for t in db.session.scalars(sa.select(model).where(model.id.in_(ids)))} if ids else {}
     out = []
     for item in ranked:
-        target = db.session.get(matching.model_of(kind), item.id)
+        target = targets.get(item.id)  # one query for the page, not one per result
         if target is None:
             continue
         explanation = explanations.get(item.id)
