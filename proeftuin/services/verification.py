@@ -277,12 +277,7 @@ def reject(actor: User, organisation_id: int, reason: str | None) -> Organisatio
     reason = _clean_reason(reason)
     if org.verified_at is not None:
         raise InvalidTransition(str(_l("This organisation is verified; withdraw the verification instead.")))
-    org.rejected_at = datetime.now(UTC)
-    org.rejection_reason = reason
-    audit.record(actor, "organisation.reject", org, kind=org.kind.value, reason=reason)
-    _mail_registrant(org, REJECTED_SUBJECT, REJECTED_BODY, reason)
-    db.session.commit()
-    return org
+    return _refuse(actor, org, reason, "organisation.reject", REJECTED_SUBJECT, REJECTED_BODY)
 
 
 def revoke(actor: User, organisation_id: int, reason: str | None) -> Organisation:
@@ -299,9 +294,14 @@ def revoke(actor: User, organisation_id: int, reason: str | None) -> Organisatio
     if org.verified_at is None:
         raise InvalidTransition(str(_l("This organisation is not verified.")))
     org.verified_at = None
+    return _refuse(actor, org, reason, "organisation.revoke", REVOKED_SUBJECT, REVOKED_BODY)
+
+
+def _refuse(actor: User, org: Organisation, reason: str, action: str, subject, body) -> Organisation:
+    """Record a refusal (reject or revoke) with its reason, audit it, mail the registrant, commit."""
     org.rejected_at = datetime.now(UTC)
     org.rejection_reason = reason
-    audit.record(actor, "organisation.revoke", org, kind=org.kind.value, reason=reason)
-    _mail_registrant(org, REVOKED_SUBJECT, REVOKED_BODY, reason)
+    audit.record(actor, action, org, kind=org.kind.value, reason=reason)
+    _mail_registrant(org, subject, body, reason)
     db.session.commit()
     return org
