@@ -54,6 +54,13 @@ def on_starting(server) -> None:
         server.log.warning("%s: each of the %d workers counts rate limits alone", problem, workers)
 
 
+def post_worker_init(worker) -> None:
+    """A new worker loads the model and the index in the background, before its first search."""
+    from proeftuin.services.matching import warm_up
+
+    warm_up(worker.wsgi)
+
+
 def nworkers_changed(server, new_value: int, old_value: int | None) -> None:
     """TTIN/TTOU change the worker count: workers forked from now on read the new count."""
     if old_value is not None:

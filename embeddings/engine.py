@@ -235,7 +235,8 @@ class Embeddings:
                 query_vectors = self._ranker.encode_query(query)
             hits = self._vectors.search_one(document_vector(query_vectors), self.candidates)
             proposed = {hit.id for hit in hits}
-            allowed = proposed if allowed is None else proposed & set(allowed)
+            # Only the candidates are checked against `allowed`: no set the size of the platform.
+            allowed = proposed if allowed is None else {i for i in proposed if i in allowed}
         return self._ranker.rank(query, language, k, method=method, allowed=allowed, query_vectors=query_vectors)
 
     def explain(self, query: str, doc_id: int, language: str = "en", top: int = 3, *,
@@ -272,12 +273,12 @@ class Embeddings:
         """
         with self._lock:  # no change between choosing the ids and reading their vectors
             own = self.vector(doc_id)
-            pool = self.ids() if allowed is None else self.ids() & set(allowed)
+            pool = self.ids() if allowed is None else {i for i in allowed if i in self._ranker}
             pool.discard(doc_id)
             ids = sorted(pool)
             if not ids or k <= 0:
                 return []
-            matrix = np.vstack([self.vector(i) for i in ids])
+            matrix = self._ranker.whole_vectors(ids)
         scores = matrix @ own
         order = [int(i) for i in np.argsort(-scores, kind="stable") if threshold is None or scores[i] >= threshold]
         return [Hit(ids[i], float(scores[i])) for i in order[:k]]
@@ -293,8 +294,7 @@ class Embeddings:
         """
         if not ids:
             return np.zeros((0, 0), dtype=np.float32)
-        with self._lock:
-            matrix = np.vstack([self.vector(i) for i in ids])
+        matrix = self._ranker.whole_vectors(ids)
         return np.asarray(matrix @ matrix.T, dtype=np.float32)
 
     # ---- save and load ---------------------------------------------------------------------
@@ -336,7 +336,7 @@ class Embeddings:
         return len(index)
 
     def load(self, path: str | os.PathLike[str], documents: Sequence[Document],
-             vectors: Mapping[int, np.ndarray] | None = None) -> None:
+             vectors: Mapping[int, np.ndarray] | None = None, *, mapped: bool = False) -> None:
         """Replace every document as `index` does, taking the vector index from a file `save` wrote.
 
         The saved index is checked against the documents' vectors and repaired: documents it
@@ -348,12 +348,14 @@ class Embeddings:
             path: a file written by `save` or `save_vectors`.
             documents: the documents, as for `index`.
             vectors: their stored vectors by id, as for `index`.
+            mapped: memory-map the saved vectors (shared with every process that maps the same
+                snapshot); later changes are kept beside them (`VectorIndex.load`).
 
         Raises:
             IndexCorrupt: the file cannot be used (missing, damaged, another dimension); the
                 engine is unchanged.
         """
-        saved = VectorIndex.load(path)
+        saved = VectorIndex.load(path, mapped=mapped)
         if saved.dim != self.dim:
             raise IndexCorrupt(f"{os.fspath(path)!r} holds vectors of dimension {saved.dim}, not {self.dim}")
         ready = self._ranker.encode_documents(documents, vectors)
@@ -363,6 +365,44 @@ class Embeddings:
         with self._lock:
             self._ranker.index(documents, ready)
             self._vectors = saved
+
+    @staticmethod
+    def read_snapshot(path: str | os.PathLike[str], *, mapped: bool = True) -> VectorIndex:
+        """Read a newer snapshot of the vector index for `swap_snapshot` (slow part, no lock held).
+
+        Raises:
+            IndexCorrupt: the file cannot be used.
+        """
+        return VectorIndex.load(path, mapped=mapped)
+
+    def swap_snapshot(self, fresh: VectorIndex, changed: Iterable[int]) -> None:
+        """Search the vector index `fresh` from now on (atomically), brought up to date first.
+
+        Args:
+            fresh: from `read_snapshot`.
+            changed: every id whose vector may have changed since the snapshot was written; each
+                gets this engine's current vector, or is removed when it is no longer indexed.
+
+        Raises:
+            IndexCorrupt: `fresh` holds vectors of another dimension.
+        """
+        if fresh.dim != self.dim:
+            raise IndexCorrupt(f"the snapshot holds vectors of dimension {fresh.dim}, not {self.dim}")
+        with self._lock:
+            changed = list(dict.fromkeys(int(i) for i in changed))
+            gone = [i for i in changed if i not in self._ranker]
+            kept = [i for i in changed if i in self._ranker]
+            if gone:
+                fresh.remove(np.asarray(gone, dtype=np.int64))
+            if kept:
+                fresh.add(np.asarray(kept, dtype=np.int64), self._ranker.whole_vectors(kept))
+            self._vectors = fresh
+        logger.info("vector index swapped: %d documents, %d changed since its snapshot", len(fresh), len(changed))
+
+    @property
+    def vector_index_mapped(self) -> bool:
+        """True when the vector index is memory-mapped from a snapshot (shared with other processes)."""
+        return self._vectors.is_mapped
 
     def _repaired(self, saved: VectorIndex, ids: list[int], rows: np.ndarray, path: str) -> VectorIndex:
         """`saved` with exactly `ids` -> `rows`; built anew when more than half disagree."""

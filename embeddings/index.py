@@ -16,6 +16,12 @@ walked through the dead node, it is only never returned), and the index is rebui
 vectors once tombstones exceed ``max_deleted_fraction`` of the stored nodes. An upsert of an id in the
 approximate layout is a tombstone plus an add.
 
+Shared between processes (``load(path, mapped=True)``): the FAISS part of a snapshot is extracted once
+per host into a plain FAISS file named by the snapshot's checksum, and every process memory-maps it
+(``IO_FLAG_MMAP_IFC``), so the operating system holds its vectors once for all of them. A mapped index
+is never written: a change tombstones the id in the mapped base and keeps its new vector in a small
+in-process delta that is searched exactly beside it, until the process swaps in a newer snapshot.
+
 The defaults (``DEFAULT_APPROXIMATE_ABOVE``, ``DEFAULT_EF_SEARCH``, ``DEFAULT_EF_CONSTRUCTION``) come from
 ``python -m bench.index_bench`` on the 2-core development machine; the ``VectorIndex`` docstring gives
 the figures and ``bench/results/index.json`` the whole run.
@@ -66,6 +72,7 @@ _END_MAGIC = b"PTVIDXOK"  # file end: the writer got to the footer
 _FOOTER = struct.Struct("<QQI8s")  # faiss payload length, tombstone payload length, crc32, end magic
 _HEADER_LEN = struct.Struct("<I")
 _READ_CHUNK = 1 << 22
+_MAPPED_SUFFIX = ".mmap"  # "<snapshot>.<crc32 hex>.mmap": the FAISS part of a snapshot, for memory mapping
 
 _faiss_ready = False
 _BUILD_CHUNK = 100_000  # rows per add_with_ids call when building, so long builds log their progress
@@ -287,6 +294,40 @@ class VectorIndex:
         self._pos: dict[int, int] = dict(zip(labels[live].tolist(), live.tolist(), strict=True))
         self._n_dead = int(labels.size - live.size)
         self._selector: tuple[np.ndarray, Any] | None = None
+        self._mapped = False
+        self._clear_delta()
+
+    def _clear_delta(self) -> None:
+        """No delta: every vector is in the FAISS index."""
+        self._delta_ids: list[int] = []  # delta row -> id
+        self._delta_pos: dict[int, int] = {}  # id -> delta row
+        self._delta_x = np.empty((0, self._dim), dtype=np.float32)
+
+    def _delta_put(self, ids: np.ndarray, x: np.ndarray) -> None:
+        """Write vectors into the delta (a mapped index): replace an id's row or append one."""
+        for i, row in zip(ids.tolist(), x, strict=True):
+            at = self._delta_pos.get(i)
+            if at is None:
+                at = len(self._delta_ids)
+                if at == len(self._delta_x):
+                    grown = np.empty((max(64, 2 * at), self._dim), dtype=np.float32)
+                    grown[:at] = self._delta_x
+                    self._delta_x = grown
+                self._delta_ids.append(i)
+                self._delta_pos[i] = at
+            self._delta_x[at] = row
+
+    def _delta_drop(self, ids: list[int]) -> None:
+        """Remove ids from the delta; the last row moves into a freed one."""
+        for i in ids:
+            at = self._delta_pos.pop(i)
+            last = len(self._delta_ids) - 1
+            if at != last:
+                moved = self._delta_ids[last]
+                self._delta_x[at] = self._delta_x[last]
+                self._delta_ids[at] = moved
+                self._delta_pos[moved] = at
+            self._delta_ids.pop()
 
     # ------------------------------------------------------------------------------------------ validation
 
@@ -370,6 +411,11 @@ class VectorIndex:
             return
         with self._lock.write():
             present = [i for i in id_arr.tolist() if i in self._pos]
+            if self._mapped:  # the mapped base is read-only: tombstone there, keep the vector in the delta
+                if present:
+                    self._tombstone(present)
+                self._delta_put(id_arr, x)
+                return
             if not self._approximate:
                 if present:
                     self._remove_exact(present)
@@ -403,7 +449,14 @@ class VectorIndex:
         """
         id_arr = self._as_ids(ids)
         with self._lock.write():
-            present = [i for i in dict.fromkeys(id_arr.tolist()) if i in self._pos]
+            unique = list(dict.fromkeys(id_arr.tolist()))
+            present = [i for i in unique if i in self._pos]
+            if self._mapped:
+                in_delta = [i for i in unique if i in self._delta_pos]
+                self._delta_drop(in_delta)
+                if present:
+                    self._tombstone(present)
+                return len(present) + len(in_delta)
             if not present:
                 return 0
             if self._approximate:
@@ -441,9 +494,14 @@ class VectorIndex:
 
     def _live_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         positions = np.flatnonzero(self._labels >= 0)
+        delta_ids = np.asarray(self._delta_ids, dtype=np.int64)
+        delta_x = self._delta_x[:len(self._delta_ids)]
         if not positions.size:
-            return np.empty(0, dtype=np.int64), np.empty((0, self._dim), dtype=np.float32)
-        return self._labels[positions], self._inner.reconstruct_batch(positions)
+            return delta_ids, delta_x.copy()
+        base = self._labels[positions], self._inner.reconstruct_batch(positions)
+        if not delta_ids.size:
+            return base
+        return np.concatenate([base[0], delta_ids]), np.concatenate([base[1], delta_x])
 
     def _rebuild_from(self, ids: np.ndarray, x: np.ndarray) -> None:
         approximate = ids.size > self._approximate_above
@@ -488,13 +546,30 @@ class VectorIndex:
                 params.efSearch = max(self._ef_search, kk)
                 if self._n_dead:
                     params.sel = self._live_selector()
+            elif self._n_dead:  # a mapped exact base: tombstones instead of removals
+                params = self._faiss.SearchParameters()
+                params.sel = self._live_selector()
             scores, positions = self._inner.search(x, kk, params=params)
             labels = self._labels
-        ids = np.where(positions >= 0, labels[np.maximum(positions, 0)], -1)
+            ids = np.where(positions >= 0, labels[np.maximum(positions, 0)], -1)
+            if self._delta_ids:
+                scores, ids = self._with_delta(x, scores, ids, kk)
         return [
             [Hit(int(i), float(s)) for i, s in zip(row_ids.tolist(), row_scores.tolist(), strict=True) if i >= 0]
             for row_ids, row_scores in zip(ids, scores, strict=True)
         ]
+
+    def _with_delta(self, x: np.ndarray, scores: np.ndarray, ids: np.ndarray,
+                    k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The best k of the base's hits and the delta's rows (scored exactly), per query row."""
+        delta_scores = x @ self._delta_x[:len(self._delta_ids)].T
+        all_scores = np.concatenate([np.where(ids >= 0, scores, -np.inf), delta_scores], axis=1)
+        all_ids = np.concatenate([ids, np.broadcast_to(np.asarray(self._delta_ids, dtype=np.int64),
+                                                       delta_scores.shape)], axis=1)
+        order = np.argsort(-all_scores, axis=1, kind="stable")[:, :k]
+        best_scores = np.take_along_axis(all_scores, order, axis=1)
+        best_ids = np.where(np.isfinite(best_scores), np.take_along_axis(all_ids, order, axis=1), -1)
+        return best_scores.astype(np.float32), best_ids
 
     def _live_selector(self) -> Any:
         """``IDSelectorBitmap`` over stored positions, live ones set; cached until the next mutation."""
@@ -529,18 +604,18 @@ class VectorIndex:
 
     def __len__(self) -> int:
         with self._lock.read():
-            return len(self._pos)
+            return len(self._pos) + len(self._delta_pos)
 
     def __contains__(self, id: object) -> bool:
         if isinstance(id, bool) or not isinstance(id, int | np.integer):
             return False
         with self._lock.read():
-            return int(id) in self._pos
+            return int(id) in self._pos or int(id) in self._delta_pos
 
     def ids(self) -> set[int]:
         """Return the ids currently in the index."""
         with self._lock.read():
-            return set(self._pos)
+            return set(self._pos) | set(self._delta_pos)
 
     def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The stored vectors of ``ids``, in that order (as FAISS holds them: float32).
@@ -557,6 +632,10 @@ class VectorIndex:
         """
         id_arr = self._as_ids(ids)
         with self._lock.read():
+            if self._delta_pos:
+                return np.vstack([self._delta_x[self._delta_pos[i]][None, :] if i in self._delta_pos
+                                  else self._inner.reconstruct(self._pos[i])[None, :] for i in id_arr.tolist()]
+                                 or [np.empty((0, self._dim), dtype=np.float32)])
             positions = np.fromiter((self._pos[i] for i in id_arr.tolist()), dtype=np.int64, count=id_arr.size)
             if not positions.size:
                 return np.empty((0, self._dim), dtype=np.float32)
@@ -571,6 +650,16 @@ class VectorIndex:
     def is_approximate(self) -> bool:
         """True when the index is HNSW, False when it is exact (Flat)."""
         return self._approximate
+
+    @property
+    def is_mapped(self) -> bool:
+        """True when the FAISS index reads its vectors from a memory-mapped file shared with other processes."""
+        return self._mapped
+
+    @property
+    def delta_count(self) -> int:
+        """Vectors kept beside a mapped base (changed or added since its snapshot); 0 when not mapped."""
+        return len(self._delta_ids)
 
     @property
     def deleted_count(self) -> int:
@@ -588,7 +677,8 @@ class VectorIndex:
 
     def __repr__(self) -> str:
         kind = f"HNSW{self._hnsw_m}" if self._approximate else "Flat"
-        return f"<VectorIndex {kind} dim={self._dim} n={len(self._pos)} deleted={self._n_dead}>"
+        mapped = f" mapped delta={len(self._delta_ids)}" if self._mapped else ""
+        return f"<VectorIndex {kind} dim={self._dim} n={len(self)} deleted={self._n_dead}{mapped}>"
 
     # --------------------------------------------------------------------------------------------- snapshot
 
@@ -606,6 +696,11 @@ class VectorIndex:
             OSError: The file cannot be written.
         """
         path = os.fspath(path)
+        if self._mapped and self._delta_ids:  # the file holds one FAISS index: fold the delta in first
+            with self._lock.read():
+                ids, x = self._live_vectors()
+            VectorIndex.build(ids, x, **self._options()).save(path)
+            return
         folder = os.path.dirname(os.path.abspath(path))
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
         try:
@@ -624,7 +719,32 @@ class VectorIndex:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
-        logger.debug("vector index saved to %s (%d vectors)", path, len(self._pos))
+        removed = self.remove_mapped_copies(path)
+        logger.debug("vector index saved to %s (%d vectors, %d mapped copies removed)", path, len(self), removed)
+
+    def _options(self) -> dict[str, Any]:
+        return {"approximate_above": self._approximate_above, "hnsw_m": self._hnsw_m, "ef_search": self._ef_search,
+                "ef_construction": self._ef_construction, "max_deleted_fraction": self._max_deleted_fraction}
+
+    @staticmethod
+    def remove_mapped_copies(path: str | os.PathLike[str]) -> int:
+        """Delete the memory-mappable copies of earlier snapshots at ``path`` (after a new one is saved).
+
+        A process that has mapped one keeps its pages until it lets go (the file is only unlinked).
+
+        Returns:
+            How many files were deleted.
+        """
+        path = os.fspath(path)
+        folder, name = os.path.split(os.path.abspath(path))
+        removed = 0
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.listdir(folder):
+                if entry.startswith(name + ".") and entry.endswith(_MAPPED_SUFFIX):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(folder, entry))
+                        removed += 1
+        return removed
 
     def _write_snapshot(self, raw: IO[bytes]) -> None:
         crc = 0
@@ -660,11 +780,14 @@ class VectorIndex:
         raw.write(_FOOTER.pack(faiss_len, len(dead), crc, _END_MAGIC))
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> VectorIndex:
+    def load(cls, path: str | os.PathLike[str], *, mapped: bool = False) -> VectorIndex:
         """Read a snapshot written by ``save``.
 
         Args:
             path: Snapshot file.
+            mapped: memory-map the vectors from a plain FAISS copy of the snapshot's FAISS part
+                (``<path>.<crc32>.mmap``, written once per snapshot and shared by every process that
+                maps it) instead of reading them into this process; changes then go to a delta.
 
         Returns:
             The index, with the parameters it was saved with.
@@ -675,14 +798,14 @@ class VectorIndex:
         path = os.fspath(path)
         try:
             with open(path, "rb") as raw:
-                return cls._read_snapshot(raw, path)
+                return cls._read_snapshot(raw, path, mapped)
         except IndexCorrupt:
             raise
         except OSError as exc:
             raise IndexCorrupt(f"cannot read vector index snapshot {path!r}: {exc}") from exc
 
     @classmethod
-    def _read_snapshot(cls, raw: IO[bytes], path: str) -> VectorIndex:
+    def _read_snapshot(cls, raw: IO[bytes], path: str, mapped: bool = False) -> VectorIndex:
         fx = _faiss()
         size = os.fstat(raw.fileno()).st_size
         fixed = len(_MAGIC) + _HEADER_LEN.size + _FOOTER.size
@@ -729,7 +852,12 @@ class VectorIndex:
             return raw.read(max(0, min(n, end - raw.tell())))
 
         try:
-            faiss_index = fx.read_index(fx.PyCallbackIOReader(read))
+            if mapped:
+                copy = cls._mapped_copy(raw, path, crc_expected, faiss_len)
+                faiss_index = fx.read_index(copy, fx.IO_FLAG_MMAP_IFC)
+                raw.seek(end)
+            else:
+                faiss_index = fx.read_index(fx.PyCallbackIOReader(read))
         except (RuntimeError, MemoryError, ValueError) as exc:
             raise IndexCorrupt(f"{path!r} holds an unreadable FAISS index: {exc}") from exc
         if raw.tell() != end:
@@ -753,5 +881,35 @@ class VectorIndex:
         if isinstance(inner, fx.IndexHNSW) != bool(meta.get("approximate")) or (dead.size and not meta["approximate"]):
             raise IndexCorrupt(f"{path!r}: index layout disagrees with its header")
         index._set_index(faiss_index, labels)
-        logger.debug("vector index loaded from %s (%d vectors)", path, len(index._pos))
+        index._mapped = mapped
+        logger.debug("vector index loaded from %s (%d vectors%s)", path, len(index._pos), ", mapped" if mapped else "")
         return index
+
+    @staticmethod
+    def _mapped_copy(raw: IO[bytes], path: str, crc: int, length: int) -> str:
+        """The plain FAISS file holding the FAISS part of the (checked) snapshot ``raw``; written if missing."""
+        copy = f"{path}.{crc:08x}{_MAPPED_SUFFIX}"
+        with contextlib.suppress(OSError):
+            if os.path.getsize(copy) == length:
+                return copy  # another process (or an earlier start) wrote it; the name carries the checksum
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=f".{os.path.basename(copy)}.",
+                                   suffix=".tmp")
+        start = raw.tell()
+        try:
+            with os.fdopen(fd, "wb") as out:
+                remaining = length
+                while remaining:
+                    chunk = raw.read(min(_READ_CHUNK, remaining))
+                    if not chunk:
+                        raise IndexCorrupt(f"{path!r} shrank while being read")
+                    out.write(chunk)
+                    remaining -= len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, copy)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        raw.seek(start)
+        return copy

@@ -262,7 +262,9 @@ class HybridRanker:
         self.params = params or RankingParams()
         self._lock = threading.RLock()
         self._docs: dict[int, Document] = {}
-        self._vectors: dict[int, np.ndarray] = {}
+        # Passage rows of the documents that have several (their whole-text row is in `_dense_rows`
+        # only): one copy of each vector per process, not two.
+        self._passages: dict[int, np.ndarray] = {}
         self._ids: list[int] = []
         self._positions: dict[int, int] = {}
         self._lexical, self._lexical_hybrid = self._new_lexical()
@@ -389,7 +391,7 @@ class HybridRanker:
         """
         ready = self.encode_documents(docs, vectors)
         with self._lock:
-            self._docs, self._vectors, self._ids, self._positions = {}, {}, [], {}
+            self._docs, self._passages, self._ids, self._positions = {}, {}, [], {}
             self._lexical, self._lexical_hybrid = self._new_lexical()
             self._dense_rows = self._new_dense(len(docs) + len(docs) // 8)  # room for some upserts
             for doc in docs:
@@ -418,7 +420,10 @@ class HybridRanker:
             self._ids.append(doc.id)
             self._positions[doc.id] = position
         self._docs[doc.id] = doc
-        self._vectors[doc.id] = vectors
+        if len(vectors) > 1:
+            self._passages[doc.id] = np.array(vectors[1:], dtype=np.float32)  # a copy: no row bytes kept
+        else:
+            self._passages.pop(doc.id, None)
         language = language_of(doc.language)
         self._dense_rows.put(position, vectors, language)
         if old is not None and old.text == doc.text and language_of(old.language) == language:
@@ -435,7 +440,7 @@ class HybridRanker:
             if position is None:
                 return
             self._docs.pop(doc_id, None)
-            self._vectors.pop(doc_id, None)
+            self._passages.pop(doc_id, None)
             last = len(self._ids) - 1
             for lexical in self._lexicals():
                 lexical.remove_document(position)
@@ -450,8 +455,16 @@ class HybridRanker:
             self._dense_rows.remove(position)
 
     def doc_vectors(self, doc_id: int) -> np.ndarray:
-        """A document's vectors, (1 + n_passages, dim) or (1, dim); row 0 is the whole text."""
-        return self._vectors[doc_id]
+        """A document's vectors, (1 + n_passages, dim) or (1, dim); row 0 is the whole text (a copy)."""
+        with self._lock:
+            whole = self._whole[self._positions[doc_id]][None, :].copy()
+            passages = self._passages.get(doc_id)
+        return whole if passages is None else np.vstack([whole, passages])
+
+    def whole_vectors(self, doc_ids: Sequence[int]) -> np.ndarray:
+        """(len(doc_ids), dim): the whole-text vector of each document (KeyError when one is not indexed)."""
+        with self._lock:
+            return self._whole[[self._positions[i] for i in doc_ids]]
 
     @staticmethod
     def _passage_rows(vectors: np.ndarray) -> np.ndarray:
@@ -595,10 +608,11 @@ class HybridRanker:
             if query_vectors is None:
                 query_vectors = self.encode_query(query)
             query_vectors = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
+            doc_rows = self.doc_vectors(doc_id)
             pairs = _best_pairs(self._passage_texts(query, len(self._passage_rows(query_vectors))),
                                 self._passage_rows(query_vectors),
-                                self._passage_texts(doc.text, len(self._passage_rows(self._vectors[doc_id]))),
-                                self._passage_rows(self._vectors[doc_id]), top)
+                                self._passage_texts(doc.text, len(self._passage_rows(doc_rows))),
+                                self._passage_rows(doc_rows), top)
             detail: dict[str, float] = {}
             if with_parts:
                 mask = np.ones(len(self._ids), dtype=bool)

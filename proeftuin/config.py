@@ -163,6 +163,12 @@ class Config:
     # FAISS index proposes MATCHING_CANDIDATES dense candidates first (bench/README).
     MATCHING_EXACT_LIMIT = parse_int(env("MATCHING_EXACT_LIMIT"), 20000)
     MATCHING_CANDIDATES = parse_int(env("MATCHING_CANDIDATES"), 500)
+    # Web processes memory-map the vector index from the latest snapshot (one copy per host, not one
+    # per process); the worker writes a new snapshot once this many objects changed since the last
+    # one, and a web process looks for a newer snapshot at most every MATCHING_SNAPSHOT_CHECK_SECONDS.
+    MATCHING_SHARED_INDEX = parse_bool(env("MATCHING_SHARED_INDEX"), True)
+    MATCHING_SNAPSHOT_CHANGES = parse_int(env("MATCHING_SNAPSHOT_CHANGES"), 1000)
+    MATCHING_SNAPSHOT_CHECK_SECONDS = parse_int(env("MATCHING_SNAPSHOT_CHECK_SECONDS"), 15)
 
     # Pagination
     PER_PAGE = 12

@@ -58,11 +58,13 @@ class Worker:
         return ran
 
     def check_index(self) -> dict:
-        """Re-check that the index matches the database; re-sync what drifted (bounded by the drift)."""
+        """Re-check that the index matches the database; re-sync what drifted (bounded by the drift);
+        write a new index snapshot for the web processes to swap in once enough has changed."""
         from proeftuin.services import matching
 
         with self.app.app_context():
             report = matching.reconcile()
+            report["snapshots"] = matching.refresh_snapshots()
         logger.info("index checked", extra=report)
         return report
 

@@ -109,3 +109,45 @@ def test_unavailable_engine_shows_a_notice_not_a_500(app, world, monkeypatch):
     assert page.status_code == 200
     assert "temporarily unavailable" in page.get_data(as_text=True) or "tijdelijk" in page.get_data(as_text=True)
     assert client.get("/challenges/?describe=school+streets").status_code == 200
+
+
+def test_a_web_process_swaps_in_the_workers_newer_snapshot(app, world):
+    """The worker writes a new snapshot once enough has changed; a web process maps it in the
+    background and keeps answering with every change, before and after the swap."""
+    import time
+
+    from proeftuin.services import suggestions
+
+    with app.app_context():
+        app.config.update(MATCHING_EXACT_LIMIT=1, MATCHING_SNAPSHOT_CHECK_SECONDS=0)
+        matching.rebuild()
+        state = fresh_process(app)
+        engine = state.engines[PROFILE]
+        assert engine.approximate and engine.vector_index_mapped
+        first = state.snapshot_versions[PROFILE]
+        change_a_profile(world)
+        assert matching.refresh_snapshots(min_changes=5) == {}  # one change: not worth a snapshot yet
+        written = matching.refresh_snapshots(min_changes=1)
+        assert written[PROFILE] > first
+        matching.current()  # applies the new row, then notices the newer snapshot
+        deadline = time.monotonic() + 20
+        while state.snapshot_versions[PROFILE] != written[PROFILE] and time.monotonic() < deadline:
+            time.sleep(0.05)
+            matching.current()
+        assert state.snapshot_versions[PROFILE] == written[PROFILE]
+        assert engine.vector_index_mapped and engine.approximate_ids() == expected_profiles()
+        found = suggestions.search_profiles("flood sensors along canals", "en",
+                                            suggestions.profile_service.ProfileFilters())
+        assert found and found[0].target.id == world.ids["profile"]
+
+
+def test_a_starting_web_worker_loads_its_index_in_the_background(app, world):
+    """gunicorn's post_worker_init hook: the first visitor does not pay the full load."""
+    with app.app_context():
+        matching.rebuild()
+    app.extensions.get("proeftuin_matching", {}).clear()
+    matching.warm_up(app).join(60)
+    state = matching._state(app)
+    assert state.seen >= 0
+    with app.app_context():
+        assert state.ids(PROFILE) == expected_profiles()

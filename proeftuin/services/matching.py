@@ -12,9 +12,11 @@
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -134,6 +136,10 @@ class ProcessIndex:
     hashes: dict[str, dict[int, str]] = field(default_factory=lambda: {k: {} for k in KINDS})
     seen: int = -1
     lock: threading.RLock = field(default_factory=threading.RLock)
+    shared: bool = False  # vector indexes memory-mapped from the snapshots (MATCHING_SHARED_INDEX)
+    snapshot_versions: dict[str, int] = field(default_factory=dict)  # the snapshot each kind's index came from
+    next_snapshot_check: float = 0.0
+    swapping: threading.Lock = field(default_factory=threading.Lock)
 
     def ids(self, kind: str) -> set[int]:
         return set(self.hashes[kind])
@@ -152,7 +158,8 @@ def _state(app: Flask) -> ProcessIndex:
             configure_threads(1)
         engine = get_encoder(name)
         state = ProcessIndex(engine=engine, engines={}, exact_limit=app.config["MATCHING_EXACT_LIMIT"],
-                             candidates=app.config["MATCHING_CANDIDATES"])
+                             candidates=app.config["MATCHING_CANDIDATES"],
+                             shared=app.config.get("MATCHING_SHARED_INDEX", False))
         state.engines = {k: state.new_engine() for k in KINDS}
         states[name] = state
     return states[name]
@@ -205,7 +212,10 @@ def _index_kind(kind: str, state: ProcessIndex, live: list[Embedding],
     snapshot = snapshots.find(kind, engine_key(state.engine), version)
     if snapshot is not None:
         try:
-            engine.load(snapshot, documents, vectors)
+            noted = snapshots.version(kind, engine_key(state.engine))
+            engine.load(snapshot, documents, vectors, mapped=state.shared)
+            if noted is not None:
+                state.snapshot_versions[kind] = noted
             return engine
         except IndexCorrupt as exc:
             logger.warning("ignoring snapshot %s: %s; rebuilding from the database", snapshot, exc)
@@ -231,6 +241,34 @@ def _full_load(state: ProcessIndex, version: int) -> None:
         state.hashes[kind] = {r.object_id: r.content_hash for r in live}
 
 
+def _return_freed_memory() -> None:
+    """Give the heap freed after a full load (the rows read from the database) back to the system.
+
+    glibc keeps freed blocks in its arenas, so a process stays at its loading peak (about 0.5 GB
+    more than it holds at 100,000 profiles) unless asked to trim; elsewhere this does nothing.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def warm_up(app: Flask) -> threading.Thread:
+    """Load the model and this process's index in a background thread (a web worker that starts),
+    so that no visitor's request pays the full load; requests meanwhile wait for it as before."""
+    def load() -> None:
+        try:
+            configure_threads(1)  # as a request would (`_state`): one FAISS thread per web worker
+            with app.app_context():
+                current(app)
+        except Exception:  # the first request retries, and logs what fails
+            logger.exception("index warm-up failed")
+
+    thread = threading.Thread(target=load, name="index-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def current(app: Flask | None = None) -> ProcessIndex:
     """This process's index, first brought up to the database's version (the watermark)."""
     app = app or current_app._get_current_object()
@@ -248,6 +286,7 @@ def current(app: Flask | None = None) -> ProcessIndex:
                 # collection no longer walks them during a request (bench/suggestion_bench.py).
                 gc.collect()
                 gc.freeze()
+                _return_freed_memory()
         elif version > state.seen:
             rows = db.session.scalars(
                 sa.select(Embedding)
@@ -257,7 +296,85 @@ def current(app: Flask | None = None) -> ProcessIndex:
             _apply_rows(state, rows)
         state.seen = version
     logger.info("index %s at version %d", engine_key(state.engine), version)
+    if state.shared:
+        _look_for_snapshots(app, state)
     return state
+
+
+# ---- newer snapshots, swapped in without stopping searches ------------------------------------
+
+def _look_for_snapshots(app: Flask, state: ProcessIndex) -> None:
+    """At most every MATCHING_SNAPSHOT_CHECK_SECONDS: swap in, in the background, any kind's newer
+    snapshot (the worker writes one after enough changes, `refresh_snapshots`)."""
+    now = time.monotonic()
+    if now < state.next_snapshot_check:
+        return
+    state.next_snapshot_check = now + app.config.get("MATCHING_SNAPSHOT_CHECK_SECONDS", 15)
+    key = engine_key(state.engine)
+    newer = [kind for kind in KINDS if state.engines[kind].approximate
+             and (snapshots.version(kind, key) or -1) > state.snapshot_versions.get(kind, -1)]
+    if newer and state.swapping.acquire(blocking=False):
+        threading.Thread(target=_swap_snapshots, args=(app, state, newer), name="index-snapshot-swap",
+                         daemon=True).start()
+
+
+def _swap_snapshots(app: Flask, state: ProcessIndex, kinds: list[str]) -> None:
+    """Read each kind's newer snapshot (no lock held), then install it with the changes made since."""
+    try:
+        with app.app_context():
+            key = engine_key(state.engine)
+            for kind in kinds:
+                noted = snapshots.version(kind, key)
+                path = snapshots.find(kind, key, current_version(key))
+                if noted is None or path is None:
+                    continue
+                try:
+                    fresh = Embeddings.read_snapshot(path, mapped=True)
+                except IndexCorrupt as exc:
+                    logger.warning("not swapping in snapshot %s: %s", path, exc)
+                    continue
+                with state.lock:  # no row is applied meanwhile: the changes below are all of them
+                    if state.seen < noted:
+                        continue  # this process has not caught up with the snapshot yet; next time
+                    changed = db.session.scalars(
+                        sa.select(Embedding.object_id).where(
+                            Embedding.engine_id == key, Embedding.object_type == kind, Embedding.seq > noted,
+                        )
+                    ).all()
+                    state.engines[kind].swap_snapshot(fresh, changed)
+                    state.snapshot_versions[kind] = noted
+    except Exception:
+        logger.exception("swapping in a newer index snapshot failed")
+    finally:  # the app context's teardown has closed the session
+        state.swapping.release()
+
+
+def refresh_snapshots(min_changes: int | None = None) -> dict[str, int]:
+    """Write a new snapshot of each kind whose objects changed `min_changes` times or more since its
+    last one (the worker's periodic job; web processes then swap it in). Heavy: never in a request.
+
+    Returns:
+        The kinds written, with the version each snapshot notes.
+    """
+    engine = encoder()
+    key = engine_key(engine)
+    limit = current_app.config["MATCHING_SNAPSHOT_CHANGES"] if min_changes is None else min_changes
+    version = current_version(key)  # read before the rows: a snapshot never notes more than it holds
+    written = {}
+    for kind in KINDS:
+        noted = snapshots.version(kind, key)
+        changes = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Embedding).where(
+                Embedding.engine_id == key, Embedding.object_type == kind, Embedding.seq > (noted or -1),
+            )
+        )
+        if noted is not None and changes < limit:
+            continue
+        if noted is None and not changes:
+            continue
+        _write_snapshot(kind, key, engine.dim, version)
+        written[kind] = version
+    return written
 
 
 # ---- writing vectors -----------------------------------------------------------------------
@@ -398,8 +515,12 @@ def write_snapshots(engine: Encoder, version: int) -> None:
     """
     key = engine_key(engine)
     for kind in KINDS:
-        vectors = {r.object_id: r.matrix() for r in _live_rows(key, kind)}
-        snapshots.save(kind, key, lambda path, v=vectors: Embeddings.save_vectors(path, v, engine.dim), version)
+        _write_snapshot(kind, key, engine.dim, version)
+
+
+def _write_snapshot(kind: str, key: str, dim: int, version: int) -> None:
+    vectors = {r.object_id: r.matrix() for r in _live_rows(key, kind)}
+    snapshots.save(kind, key, lambda path: Embeddings.save_vectors(path, vectors, dim), version)
 
 
 @dataclass
@@ -465,20 +586,26 @@ def rank(
     kind: str,
     query: str,
     language: str,
-    allowed: Collection[int],
+    allowed: Collection[int] | None,
     k: int,
     vectors: np.ndarray | None = None,
 ) -> list[Ranked]:
     """Rank the indexed objects of `kind` in `allowed` for a query text (hybrid).
 
-    Past `MATCHING_EXACT_LIMIT` objects the engine's vector index proposes `MATCHING_CANDIDATES`
-    candidates first (`Embeddings.search`).
+    `allowed` None means every indexed object (a public search without filters): no set of every
+    id is built. Past `MATCHING_EXACT_LIMIT` objects the engine's vector index proposes
+    `MATCHING_CANDIDATES` candidates first (`Embeddings.search`).
     """
-    state = current()
-    candidates = set(allowed) & state.ids(kind)
-    if not candidates or not query.strip():
+    if not query.strip():
         return []
-    return state.engines[kind].search(query, language, k, allowed=candidates, query_vectors=vectors)
+    state = current()
+    engine = state.engines[kind]
+    if allowed is None:
+        return engine.search(query, language, k, query_vectors=vectors)
+    candidates = allowed if isinstance(allowed, (set, frozenset)) else set(allowed)
+    if not candidates:
+        return []
+    return engine.search(query, language, k, allowed=candidates, query_vectors=vectors)
 
 
 def explain(kind: str, query: str, language: str, ids: Iterable[int], *, top: int = 3,

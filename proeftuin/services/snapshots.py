@@ -78,6 +78,16 @@ def remove_leftovers(kind: str, engine_id: str) -> int:
     return removed
 
 
+def version(kind: str, engine_id: str) -> int | None:
+    """The version note of a kind's snapshot (None when there is none or it cannot be read): cheap."""
+    _, meta_path = paths(kind, engine_id)
+    try:
+        meta = json.loads(meta_path.read_text())
+        return int(meta["version"]) if meta.get("engine") == engine_id else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def find(kind: str, engine_id: str, database_version: int) -> Path | None:
     """The snapshot file to load, or None when it is missing, its note unusable or ahead of the database.
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from proeftuin.enums import ChallengeStatus, Maturity, SuggestionStatus
 from proeftuin.extensions import db
@@ -93,7 +94,10 @@ def _combine(ranked, explain_query: str, explain_language: str, kind: str, pair_
                                     query_vectors=query_vectors, with_parts=False) if explain else {}
     model = matching.model_of(kind)
     ids = [item.id for item in ranked]
-    targets = {t.id: t for t in db.session.scalars(sa.select(model).where(model.id.in_(ids)))} if ids else {}
+    # One query for the page, with what the cards show loaded in the same round trips.
+    stmt = sa.select(model).where(model.id.in_(ids)).options(
+        orm.selectinload(model.organisation), orm.selectinload(model.theme_rows))
+    targets = {t.id: t for t in db.session.scalars(stmt)} if ids else {}
     out = []
     for item in ranked:
         target = targets.get(item.id)  # one query for the page, not one per result
@@ -132,7 +136,10 @@ class ProfileFilter:
         )
 
 
-def _profile_ids(filters: ProfileFilter, verified_only: bool = False) -> set[int]:
+def _profile_ids(filters: ProfileFilter, verified_only: bool = False) -> set[int] | None:
+    """The profiles a suggestion may name; None for every indexed one (no filter: no whole-table query)."""
+    if not verified_only and not any((filters.theme, filters.maturity, filters.region)):
+        return None
     stmt = profile_service.browse_query(
         profile_service.ProfileFilters(theme=filters.theme, maturity=filters.maturity, region=filters.region)
     ).with_only_columns(StartupProfile.id)
@@ -270,11 +277,11 @@ def search_profiles(description: str, language: str, filters: profile_service.Pr
     return _plain(ranked, PROFILE, description, language)
 
 
-def _searchable_profile_ids(filters: profile_service.ProfileFilters) -> set[int]:
-    """The profiles a search may return: every profile is public, so without filters that is the
-    whole index (no query that grows with the platform); with filters, their ids, unsorted."""
+def _searchable_profile_ids(filters: profile_service.ProfileFilters) -> set[int] | None:
+    """The profiles a search may return: every profile is public, so without filters None (the whole
+    index, no query or set that grows with the platform); with filters, their ids, unsorted."""
     if not any((filters.theme, filters.maturity, filters.region, filters.language, filters.q)):
-        return matching.indexed_ids(PROFILE)
+        return None
     stmt = profile_service.browse_query(filters).with_only_columns(StartupProfile.id).order_by(None)
     return set(db.session.scalars(stmt))
 
@@ -283,7 +290,10 @@ def _plain(ranked, kind: str, query: str, language: str) -> list[Suggestion]:
     explanations = matching.explain(kind, query, language, [item.id for item in ranked], with_parts=False)
     model = matching.model_of(kind)
     ids = [item.id for item in ranked]
-    targets = {t.id: t for t in db.session.scalars(sa.select(model).where(model.id.in_(ids)))} if ids else {}
+    # One query for the page, with what the cards show loaded in the same round trips.
+    stmt = sa.select(model).where(model.id.in_(ids)).options(
+        orm.selectinload(model.organisation), orm.selectinload(model.theme_rows))
+    targets = {t.id: t for t in db.session.scalars(stmt)} if ids else {}
     out = []
     for item in ranked:
         target = targets.get(item.id)  # one query for the page, not one per result

@@ -260,3 +260,36 @@ def test_concurrent_searches_and_changes(engine):
         thread.join(timeout=60)
     assert not errors
     assert engine.ids() == engine.approximate_ids() == {1, 2, 3, 4, 5}
+
+
+def test_a_newer_snapshot_is_swapped_in_with_the_changes_made_since(tmp_path):
+    """What a web process does when the worker has written a newer snapshot: it reads it (mapped),
+    re-applies what changed since, and searches it; the answers are those of a fresh engine."""
+    docs, vectors, centres = clustered()
+    encoder = HashingEncoder(dim=DIM)
+    options = {"exact_limit": 50, "candidates": 3 * PER_CLUSTER, "index_options": {"approximate_above": 100}}
+    live = Embeddings(encoder, **options)
+    path = tmp_path / "profile.faiss"
+    Embeddings.save_vectors(path, vectors, DIM, options["index_options"])
+    live.load(path, docs, vectors, mapped=True)
+    assert live.vector_index_mapped
+    rng = np.random.default_rng(5)
+    moved = {}  # documents of cluster 0 moved to cluster 7 after the snapshot, one removed
+    for doc in docs[:3]:
+        vector = centres[7] + 0.01 * rng.standard_normal(DIM).astype(np.float32)
+        moved[doc.id] = (vector / np.linalg.norm(vector))[None, :].astype(np.float32)
+    live.upsert([d for d in docs if d.id in moved], moved)
+    live.remove([docs[3].id])
+    fresh = Embeddings.read_snapshot(path)  # the snapshot still holds the old vectors
+    live.swap_snapshot(fresh, changed=list(moved) + [docs[3].id])
+    assert live.vector_index_mapped and live.approximate_ids() == live.ids()
+    reference = Embeddings(encoder, **options)
+    current = {**vectors, **moved}
+    reference.index([d for d in docs if d.id != docs[3].id], current)
+    for cluster in (0, 7):
+        query = centres[cluster][None, :]
+        got = live.search("c0key", k=5, query_vectors=query)
+        want = reference.search("c0key", k=5, query_vectors=query)
+        assert set(ids(got)) == set(ids(want)), cluster
+    assert set(moved) <= set(ids(live.search("c0key", k=8, query_vectors=centres[7][None, :])))
+    assert docs[3].id not in ids(live.search("c0key", k=50, query_vectors=centres[0][None, :]))

@@ -392,3 +392,65 @@ def test_concurrent_searches_while_another_thread_mutates(layout: dict, rng: np.
 def test_no_flask_or_proeftuin_import() -> None:
     code = "import sys, embeddings.index; assert not {'flask', 'proeftuin'} & set(sys.modules), sorted(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+# ----------------------------------------------------------------------------------- shared (mapped)
+
+
+@LAYOUTS
+def test_a_mapped_index_answers_like_an_owned_one_through_changes(layout: dict, corpus: tuple, tmp_path: Path,
+                                                                   rng: np.random.Generator) -> None:
+    """Changes to a memory-mapped index go to tombstones and a delta; every answer stays that of an
+    index holding the same vectors, and the mapped file is never written."""
+    ids, x = corpus
+    path = tmp_path / "profile.faiss"
+    VectorIndex.build(ids, x, **layout).save(path)
+    mapped = VectorIndex.load(path, mapped=True)
+    copies = list(tmp_path.glob("profile.faiss.*.mmap"))
+    assert mapped.is_mapped and len(copies) == 1
+    before = copies[0].read_bytes()
+    truth = dict(zip(ids.tolist(), x, strict=True))
+    for step in range(60):
+        if step % 3 == 2:
+            gone = [int(i) for i in rng.choice(list(truth), 2, replace=False)]
+            assert mapped.remove(gone) == 2
+            for i in gone:
+                del truth[i]
+        else:
+            changed = [int(rng.choice(list(truth))), 10_000 + step]  # one replaced, one new
+            vectors = unit(rng, 2)
+            mapped.add(changed, vectors)
+            truth.update(zip(changed, vectors, strict=True))
+    assert mapped.is_mapped and mapped.delta_count > 0
+    assert mapped.ids() == set(truth) and len(mapped) == len(truth)
+    live_ids = np.asarray(sorted(truth), dtype=np.int64)
+    live_x = np.vstack([truth[i] for i in live_ids.tolist()])
+    assert np.allclose(mapped.vectors(live_ids), live_x)
+    for q in np.concatenate([live_x[:10], unit(rng, 10)]):
+        got = mapped.search_one(q, 8)
+        want = exact_top(live_ids, live_x, q, 8)
+        if layout is EXACT:
+            assert [h.id for h in got] == want
+        else:  # HNSW over the base: the delta's vectors and the top hit are exact
+            assert got[0].id == want[0] and len(got) == 8
+        assert all(h.id in truth for h in got)
+    assert copies[0].read_bytes() == before  # the shared file is read-only for every process
+
+
+def test_processes_share_one_mapped_copy_and_a_new_snapshot_replaces_it(corpus: tuple, tmp_path: Path,
+                                                                        rng: np.random.Generator) -> None:
+    ids, x = corpus
+    path = tmp_path / "challenge.faiss"
+    VectorIndex.build(ids, x, **APPROX).save(path)
+    first, second = VectorIndex.load(path, mapped=True), VectorIndex.load(path, mapped=True)
+    assert len(list(tmp_path.glob("*.mmap"))) == 1  # one copy on disk, mapped by both
+    newer = VectorIndex.build(ids[:100], x[:100], **APPROX)
+    newer.save(path)
+    assert not list(tmp_path.glob("*.mmap"))  # the old copy is unlinked...
+    assert first.search_one(x[150], 1)[0].id == ids[150]  # ...and still mapped by its readers
+    third = VectorIndex.load(path, mapped=True)
+    assert third.ids() == set(ids[:100].tolist()) and second.ids() == set(ids.tolist())
+    # Saving a mapped index with a delta writes one index holding everything.
+    third.add([5], unit(rng, 1))
+    third.save(tmp_path / "again.faiss")
+    assert VectorIndex.load(tmp_path / "again.faiss").ids() == set(ids[:100].tolist()) | {5}

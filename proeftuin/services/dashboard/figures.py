@@ -1,26 +1,13 @@
-"""The facilitators' dashboard: challenges by theme, municipality and status, the match funnel,
-acceptance per score band and the time from publication to the first accepted match.
-
-Every figure is computed here for one period (the last 30, 90 or 365 days, or all time) and comes
-back as small dataclasses; the same rows feed the page's tables, its charts and the CSV downloads.
-What a period selects:
-
-- challenges (by status, theme, municipality): those created in the period;
-- the funnel and the acceptance per band: the suggestions made in the period, followed to wherever
-  they got since (a cohort);
-- the time to the first accepted match: the challenges first published in the period.
+"""Computing the figures for one period: challenges by status, theme and municipality, the match
+funnel (a cohort of suggestions followed to wherever they got), acceptance per score band, and
+the time from publication to the first accepted match; `overview` gathers them for staff.
 """
 from __future__ import annotations
 
-import csv
-import io
-import logging
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -46,20 +33,19 @@ from proeftuin.models import (
 )
 from proeftuin.models.experiment import experiment_startup
 from proeftuin.policy import is_staff
-from proeftuin.services import Forbidden, NotFound, audit
-from proeftuin.services.listing import one_of
+from proeftuin.services import Forbidden
+from proeftuin.services.dashboard.periods import period_start
+from proeftuin.services.dashboard.results import (
+    BandRow,
+    ChallengeCounts,
+    ChallengeWait,
+    Dashboard,
+    FunnelStep,
+    StatusRow,
+    TimeToMatch,
+)
 from proeftuin.services.review import BANDS, band_of
 
-logger = logging.getLogger(__name__)
-
-PERIODS: dict[str, int | None] = {"30": 30, "90": 90, "365": 365, "all": None}
-DEFAULT_PERIOD = "all"
-PERIOD_LABELS = {
-    "30": _l("Last 30 days"),
-    "90": _l("Last 90 days"),
-    "365": _l("Last 365 days"),
-    "all": _l("All time"),
-}
 BAND_LABELS = {"low": _l("Weak fit"), "medium": _l("Possible fit"), "high": _l("Good fit"), "top": _l("Strong fit")}
 FUNNEL_STEPS = {
     "suggested": _l("Suggested"),
@@ -77,142 +63,11 @@ WAIT_BUCKETS = (
     ("longer", _l("More than 90 days"), 91, None),
 )
 NO_MATCH = ("none", _l("No accepted match yet"))
-CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-# ---- results -----------------------------------------------------------------------------------
-
-
-@dataclass
-class StatusRow:
-    """Challenges of one theme or municipality, counted per status."""
-
-    key: str
-    label: str
-    counts: dict[ChallengeStatus, int] = field(default_factory=dict)
-    province: str | None = None
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-@dataclass
-class ChallengeCounts:
-    by_status: list[tuple[ChallengeStatus, int]]
-    by_theme: list[StatusRow]
-    by_municipality: list[StatusRow]
-
-    @property
-    def total(self) -> int:
-        return sum(n for _, n in self.by_status)
-
-
-@dataclass
-class FunnelStep:
-    key: str
-    label: str
-    pairs: int
-    of_first: float | None  # share of the suggested pairs (0..1)
-    of_previous: float | None  # share of the step before (0..1)
-
-
-@dataclass
-class BandRow:
-    band: str
-    label: str
-    low: float | None
-    high: float | None
-    accepted: int = 0
-    rejected: int = 0
-    needs_info: int = 0
-    proposed: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.accepted + self.rejected + self.needs_info + self.proposed
-
-    @property
-    def decided(self) -> int:
-        return self.accepted + self.rejected
-
-    @property
-    def rate(self) -> float | None:
-        """Accepted / (accepted + rejected); None while nothing was decided."""
-        return self.accepted / self.decided if self.decided else None
-
-
-@dataclass
-class ChallengeWait:
-    challenge_id: int
-    title: str
-    organisation: str
-    status: ChallengeStatus
-    published_at: datetime
-    first_accepted_at: datetime | None
-    days: float | None  # publication -> first accepted match
-    waiting_days: int | None  # publication -> now, while there is no accepted match
-
-
-@dataclass
-class TimeToMatch:
-    rows: list[ChallengeWait]
-    median_days: float | None
-    buckets: list[tuple[str, str, int]]  # key, label, challenges
-    curve: list[tuple[float, float]]  # (whole days, % of the published challenges matched by then)
-
-    @property
-    def matched(self) -> list[ChallengeWait]:
-        return [r for r in self.rows if r.days is not None]
-
-    @property
-    def waiting(self) -> list[ChallengeWait]:
-        return sorted((r for r in self.rows if r.days is None), key=lambda r: (r.published_at, r.challenge_id))
-
-
-@dataclass
-class Dashboard:
-    period: str
-    challenges: ChallengeCounts
-    funnel: list[FunnelStep]
-    bands: list[BandRow]
-    time_to_match: TimeToMatch
-
-    @property
-    def suggestions(self) -> int:
-        return self.funnel[0].pairs
-
-    @property
-    def acceptance_rate(self) -> float | None:
-        accepted = sum(b.accepted for b in self.bands)
-        decided = sum(b.decided for b in self.bands)
-        return accepted / decided if decided else None
-
-
-# ---- filters -----------------------------------------------------------------------------------
-
-
-def parse_period(args: Mapping[str, str]) -> str:
-    """The `period` argument, `all` when absent.
-
-    Raises:
-        InvalidInput: an unknown value.
-    """
-    return one_of(args, "period", set(PERIODS)) or DEFAULT_PERIOD
-
-
-def period_start(period: str, now: datetime) -> datetime | None:
-    """The first moment of the period ending `now`; None for all time."""
-    days = PERIODS[period]
-    return None if days is None else now - timedelta(days=days)
 
 
 def _require_staff(actor: User) -> None:
     if not is_staff(actor):
         raise Forbidden()
-
-
-# ---- the figures -------------------------------------------------------------------------------
 
 
 def challenge_counts(period: str, locale: str = "nl", now: datetime | None = None) -> ChallengeCounts:
@@ -421,114 +276,3 @@ def overview(actor: User, period: str, locale: str = "nl", now: datetime | None 
         bands=acceptance_by_band(period, now),
         time_to_match=time_to_first_match(period, locale, now),
     )
-
-
-# ---- CSV ---------------------------------------------------------------------------------------
-
-
-def csv_cell(value: object) -> str | int | float:
-    """A cell a spreadsheet will not run: text starting with = + - @ (or a tab or CR) gets a leading '."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float):
-        return value
-    text = str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_PREFIXES) else text
-
-
-def to_csv(header: Sequence[object], rows: Sequence[Sequence[object]]) -> str:
-    """RFC 4180 text (CRLF line ends) with a UTF-8 byte-order mark, so spreadsheets read accents right."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([csv_cell(h) for h in header])
-    writer.writerows([csv_cell(v) for v in row] for row in rows)
-    return buffer.getvalue()
-
-
-def _percent(share: float | None) -> float | None:
-    return None if share is None else round(100 * share, 1)
-
-
-def _status_header() -> list[str]:
-    return [status.label for status in ChallengeStatus]
-
-
-def _statuses_table(period: str, locale: str, now: datetime) -> tuple[list, list]:
-    counts = challenge_counts(period, locale, now)
-    return ([_l("Code"), _l("Status"), _l("Challenges")],
-            [[status.value, status.label, n] for status, n in counts.by_status])
-
-
-def _themes_table(period: str, locale: str, now: datetime) -> tuple[list, list]:
-    counts = challenge_counts(period, locale, now)
-    header = [_l("Code"), _l("Theme"), _l("Total"), *_status_header()]
-    return header, [[r.key, r.label, r.total, *(r.counts.get(s, 0) for s in ChallengeStatus)]
-                    for r in counts.by_theme]
-
-
-def _municipalities_table(period: str, locale: str, now: datetime) -> tuple[list, list]:
-    counts = challenge_counts(period, locale, now)
-    header = [_l("NIS code"), _l("Municipality"), _l("Province"), _l("Total"), *_status_header()]
-    return header, [[r.key, r.label, r.province, r.total, *(r.counts.get(s, 0) for s in ChallengeStatus)]
-                    for r in counts.by_municipality]
-
-
-def _funnel_table(period: str, locale: str, now: datetime) -> tuple[list, list]:
-    header = [_l("Code"), _l("Step"), _l("Pairs"), _l("Share of suggested (%)"), _l("Share of the step before (%)")]
-    return header, [[s.key, s.label, s.pairs, _percent(s.of_first), _percent(s.of_previous)]
-                    for s in match_funnel(period, now)]
-
-
-def _acceptance_table(period: str, locale: str, now: datetime) -> tuple[list, list]:
-    header = [_l("Code"), _l("Score band"), _l("Score from"), _l("Score below"), _l("Suggestions"),
-              _l("Accepted"), _l("Rejected"), _l("Needs information"), _l("Not yet decided"),
-              _l("Decided"), _l("Acceptance rate (%)")]
-    return header, [[b.band, b.label, b.low, b.high, b.total, b.accepted, b.rejected, b.needs_info, b.proposed,
-                     b.decided, _percent(b.rate)] for b in acceptance_by_band(period, now)]
-
-
-def _time_to_match_table(period: str, locale: str, now: datetime) -> tuple[list, list]:
-    header = [_l("Challenge id"), _l("Challenge"), _l("Municipality"), _l("Status"), _l("Published at"),
-              _l("First accepted match at"), _l("Days to first accepted match"), _l("Days waiting")]
-    result = time_to_first_match(period, locale, now)
-    return header, [[r.challenge_id, r.title, r.organisation, r.status.label, r.published_at, r.first_accepted_at,
-                     None if r.days is None else round(r.days, 1), r.waiting_days] for r in result.rows]
-
-
-TABLES: dict[str, Callable[[str, str, datetime], tuple[list, list]]] = {
-    "statuses": _statuses_table,
-    "themes": _themes_table,
-    "municipalities": _municipalities_table,
-    "funnel": _funnel_table,
-    "acceptance": _acceptance_table,
-    "time-to-match": _time_to_match_table,
-}
-DATASETS = tuple(TABLES)
-
-
-def export_csv(actor: User, dataset: str, period: str, locale: str = "nl",
-               now: datetime | None = None) -> tuple[str, str]:
-    """One dataset of the dashboard as CSV, recorded in the audit trail.
-
-    Returns:
-        The file name and the CSV text.
-
-    Raises:
-        Forbidden: the actor is not a facilitator or admin.
-        NotFound: no such dataset.
-    """
-    _require_staff(actor)
-    if dataset not in TABLES:
-        raise NotFound()
-    now = now or datetime.now(UTC)
-    header, rows = TABLES[dataset](period, locale, now)
-    text = to_csv(header, rows)
-    audit.record(actor, "export", None, dataset=dataset, period=period, rows=len(rows))
-    db.session.commit()
-    logger.info("export dataset=%s period=%s rows=%d user=%s", dataset, period, len(rows), actor.id)
-    return f"proeftuin-{dataset}-{period}-{now.date().isoformat()}.csv", text
