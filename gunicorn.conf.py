@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import os
 
+# One OpenMP/BLAS thread per web thread: eight request threads on a few cores already fill them, and
+# omp_set_num_threads only binds the thread that calls it. Read by FAISS and numpy when the worker
+# imports them (workers inherit the master's environment; no preload).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 bind = ["127.0.0.1:8000"]  # gunicorn's own default turns into 0.0.0.0:$PORT when PORT is set
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))  # gunicorn's conventional variable
 worker_class = "gthread"

@@ -205,6 +205,17 @@ class Web:
             raise RuntimeError(f"{self.name}: expected one gunicorn worker, found {children}")
         self.worker_pid = int(children[0])
 
+    def current_worker_pid(self) -> int:
+        """The gunicorn worker's pid now (another one than at start-up if it died and was restarted)."""
+        deadline = time.monotonic() + 120
+        while True:
+            children = Path(f"/proc/{self.master.pid}/task/{self.master.pid}/children").read_text().split()
+            if len(children) == 1:
+                return int(children[0])
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: expected one gunicorn worker, found {children}")
+            time.sleep(0.5)
+
     def stop(self) -> None:
         if self.master.poll() is None:
             self.master.send_signal(signal.SIGTERM)
@@ -563,6 +574,11 @@ def main() -> None:
         cpu = {"ours_cores": round((process_jiffies(ours) - ours_start) / ticks, 2),
                "other_processes_cores": round((busy_jiffies() - cpu_start - process_jiffies(ours) + ours_start)
                                               / ticks, 2)}
+        for web in webs:  # a worker that died (gunicorn restarts it) is an error, never a silent restart
+            now = web.current_worker_pid()
+            if now != web.worker_pid:
+                run.error(f"{web.name}: worker {web.worker_pid} died, restarted as {now}")
+                web.worker_pid = now
         final_memory = {web.name: memory(web.worker_pid) for web in webs}
         masters = {web.name: memory(web.master.pid)["pss_mb"] for web in webs}
 

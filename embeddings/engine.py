@@ -21,8 +21,10 @@ takes the documents and vectors again, checks the saved index against them and r
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
@@ -51,6 +53,47 @@ def _document_vectors(ids: Sequence[int], vectors: Mapping[int, np.ndarray], dim
     if not ids:
         return np.empty((0, dim), dtype=np.float32)
     return np.vstack([document_vector(vectors[i]) for i in ids])
+
+
+def _rows_paths(path: str | os.PathLike[str]) -> tuple[str, str]:
+    base = os.fspath(path)
+    return base + ".rows.npy", base + ".ids.npy"
+
+
+def _save_rows(path: str | os.PathLike[str], ids: np.ndarray, rows: np.ndarray) -> None:
+    """Beside a saved vector index: its whole-text rows (with room to grow) and their ids, as .npy
+    files a process maps copy-on-write (`load(mapped=True)`); each swapped in with os.replace."""
+    rows_path, ids_path = _rows_paths(path)
+    spare = np.zeros((len(ids) + len(ids) // 8 + 16, rows.shape[1] if rows.ndim == 2 else 0), dtype=np.float32)
+    spare[:len(ids)] = rows
+    for target, array in ((rows_path, spare), (ids_path, ids)):
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(target)),
+                                   prefix=f".{os.path.basename(target)}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.save(handle, array)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+
+def _load_rows(path: str | os.PathLike[str], dim: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows `_save_rows` wrote, mapped copy-on-write, and their ids; None when unusable."""
+    rows_path, ids_path = _rows_paths(path)
+    try:
+        ids = np.load(ids_path)
+        rows = np.load(rows_path, mmap_mode="c")
+    except (OSError, ValueError) as exc:
+        logger.info("no shared rows beside %s: %s", os.fspath(path), exc)
+        return None
+    if ids.ndim != 1 or rows.ndim != 2 or rows.shape[1] != dim or len(rows) < len(ids) or rows.dtype != np.float32:
+        logger.warning("ignoring the rows beside %s: shape %s for %d ids", os.fspath(path), rows.shape, len(ids))
+        return None
+    return ids.astype(np.int64, copy=False), rows
 
 
 class Embeddings:
@@ -329,10 +372,11 @@ class Embeddings:
         Raises:
             OSError: the file cannot be written.
         """
-        ids = list(vectors)
-        index = VectorIndex.build(np.asarray(ids, dtype=np.int64), _document_vectors(ids, vectors, dim),
-                                  **dict(index_options or {}))
+        ids = sorted(vectors)
+        rows = _document_vectors(ids, vectors, dim)
+        index = VectorIndex.build(np.asarray(ids, dtype=np.int64), rows, **dict(index_options or {}))
         index.save(path)
+        _save_rows(path, np.asarray(ids, dtype=np.int64), rows)
         return len(index)
 
     def load(self, path: str | os.PathLike[str], documents: Sequence[Document],
@@ -362,9 +406,29 @@ class Embeddings:
         ids = list(dict.fromkeys(doc.id for doc in documents))
         rows = _document_vectors(ids, ready, self.dim)
         saved = self._repaired(saved, ids, rows, os.fspath(path))
+        shared = _load_rows(path, self.dim) if mapped else None
         with self._lock:
-            self._ranker.index(documents, ready)
+            if shared is None:
+                self._ranker.index(documents, ready)
+            else:
+                self._index_on_rows(documents, ready, *shared)
             self._vectors = saved
+
+    def _index_on_rows(self, documents: Sequence[Document], ready: dict[int, np.ndarray],
+                       file_ids: np.ndarray, rows: np.ndarray) -> None:
+        """Index with the ranker's rows in a snapshot's mapped rows: the documents in the file's order,
+        so every unchanged row is the one already there (and stays a shared page)."""
+        by_id = {doc.id: doc for doc in documents}
+        in_file = file_ids.tolist()
+        gone = [i for i in in_file if i not in by_id]  # removed since the snapshot: placeholders
+        ordered = [by_id.get(i) or Document(i, "", "en") for i in in_file]
+        known = set(in_file)
+        ordered += [doc for doc in documents if doc.id not in known]
+        given = dict(ready)
+        given.update((i, rows[n][None, :]) for n, i in enumerate(in_file) if i not in by_id)
+        self._ranker.index(ordered, given, rows=rows)
+        for doc_id in gone:
+            self._ranker.remove(doc_id)
 
     @staticmethod
     def read_snapshot(path: str | os.PathLike[str], *, mapped: bool = True) -> VectorIndex:
@@ -403,6 +467,11 @@ class Embeddings:
     def vector_index_mapped(self) -> bool:
         """True when the vector index is memory-mapped from a snapshot (shared with other processes)."""
         return self._vectors.is_mapped
+
+    @property
+    def rows_shared(self) -> bool:
+        """True when the ranker's rows lie in a snapshot's memory-mapped file (copy-on-write)."""
+        return isinstance(self._ranker._dense_rows._whole, np.memmap)
 
     def _repaired(self, saved: VectorIndex, ids: list[int], rows: np.ndarray, path: str) -> VectorIndex:
         """`saved` with exactly `ids` -> `rows`; built anew when more than half disagree."""

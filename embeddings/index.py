@@ -78,6 +78,22 @@ _faiss_ready = False
 _BUILD_CHUNK = 100_000  # rows per add_with_ids call when building, so long builds log their progress
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path: str) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `lock_path` (created if missing) between processes."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield
+        return
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def configure_threads(n: int | None = None) -> int:
     """Set how many OpenMP threads FAISS uses in this process.
 
@@ -541,15 +557,19 @@ class VectorIndex:
                 return [[] for _ in range(x.shape[0])]
             kk = min(k, n_live)
             params = None
+            # The (bitmap, selector) pair stays referenced here for the whole search: SWIG's
+            # `params.sel` does not keep it alive, and a concurrent search may replace the cache.
+            live = self._live_selector() if self._n_dead else None
             if self._approximate:
                 params = self._faiss.SearchParametersHNSW()
                 params.efSearch = max(self._ef_search, kk)
-                if self._n_dead:
-                    params.sel = self._live_selector()
-            elif self._n_dead:  # a mapped exact base: tombstones instead of removals
+                if live is not None:
+                    params.sel = live[1]
+            elif live is not None:  # a mapped exact base: tombstones instead of removals
                 params = self._faiss.SearchParameters()
-                params.sel = self._live_selector()
+                params.sel = live[1]
             scores, positions = self._inner.search(x, kk, params=params)
+            del live
             labels = self._labels
             ids = np.where(positions >= 0, labels[np.maximum(positions, 0)], -1)
             if self._delta_ids:
@@ -571,14 +591,16 @@ class VectorIndex:
         best_ids = np.where(np.isfinite(best_scores), np.take_along_axis(all_ids, order, axis=1), -1)
         return best_scores.astype(np.float32), best_ids
 
-    def _live_selector(self) -> Any:
-        """``IDSelectorBitmap`` over stored positions, live ones set; cached until the next mutation."""
+    def _live_selector(self) -> tuple[np.ndarray, Any]:
+        """(bitmap, ``IDSelectorBitmap``) over stored positions, live ones set; cached until the next
+        mutation. The caller keeps the pair referenced while FAISS uses the selector."""
         cached = self._selector
         if cached is None:
             bitmap = np.packbits(self._labels >= 0, bitorder="little")
             selector = self._faiss.IDSelectorBitmap(self._labels.size, self._faiss.swig_ptr(bitmap))
-            cached = self._selector = (bitmap, selector)  # the bitmap must outlive the selector
-        return cached[1]
+            cached = (bitmap, selector)  # the bitmap must outlive the selector
+            self._selector = cached
+        return cached
 
     def search_one(self, vector: np.ndarray, k: int) -> list[Hit]:
         """Search with a single query vector.
@@ -740,7 +762,8 @@ class VectorIndex:
         removed = 0
         with contextlib.suppress(FileNotFoundError):
             for entry in os.listdir(folder):
-                if entry.startswith(name + ".") and entry.endswith(_MAPPED_SUFFIX):
+                if entry.startswith(name + ".") and entry.endswith(_MAPPED_SUFFIX) or \
+                        entry.startswith(f".{name}.") and entry.endswith(_MAPPED_SUFFIX + ".part"):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(os.path.join(folder, entry))
                         removed += 1
@@ -889,11 +912,20 @@ class VectorIndex:
     def _mapped_copy(raw: IO[bytes], path: str, crc: int, length: int) -> str:
         """The plain FAISS file holding the FAISS part of the (checked) snapshot ``raw``; written if missing."""
         copy = f"{path}.{crc:08x}{_MAPPED_SUFFIX}"
-        with contextlib.suppress(OSError):
-            if os.path.getsize(copy) == length:
-                return copy  # another process (or an earlier start) wrote it; the name carries the checksum
+        with _exclusive(os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.lock")):
+            # One writer at a time: processes starting together must map the same file (the same
+            # inode), or each would hold its own copy and nothing would be shared.
+            with contextlib.suppress(OSError):
+                if os.path.getsize(copy) == length:
+                    return copy  # another process (or an earlier start) wrote it; the name carries the checksum
+            return VectorIndex._write_mapped_copy(raw, path, copy, length)
+
+    @staticmethod
+    def _write_mapped_copy(raw: IO[bytes], path: str, copy: str, length: int) -> str:
+        """Write the next `length` bytes of `raw` (a snapshot's FAISS part) to `copy`, atomically."""
+        # Not "*.tmp": a snapshot writer's clean-up of its own leftovers must not take a copy being written.
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=f".{os.path.basename(copy)}.",
-                                   suffix=".tmp")
+                                   suffix=".part")
         start = raw.tell()
         try:
             with os.fdopen(fd, "wb") as out:
@@ -907,6 +939,13 @@ class VectorIndex:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, copy)
+        except FileNotFoundError:
+            # Our partial copy was removed (a new snapshot was saved meanwhile); another process may
+            # have finished the same copy: use it if it is whole, else the caller reads without mapping.
+            if os.path.exists(copy) and os.path.getsize(copy) == length:
+                raw.seek(start)
+                return copy
+            raise
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

@@ -149,11 +149,18 @@ class _DenseRows:
     #: Garbage passage rows tolerated before compaction regardless of the live rows.
     COMPACT_MIN_ROWS = 1024
 
-    def __init__(self, dim: int, keep_passages: bool, capacity: int = 0) -> None:
+    def __init__(self, dim: int, keep_passages: bool, capacity: int = 0, whole: np.ndarray | None = None) -> None:
         self.dim = dim
         self.keep_passages = keep_passages
         self.n = 0
-        self._whole = np.zeros((capacity, dim), dtype=np.float32)
+        # `whole`: a matrix to write the rows into, e.g. a snapshot's rows mapped copy-on-write
+        # (np.load(mmap_mode="c")): a row equal to the one already there is not written, so its
+        # page stays shared with every process that maps the same file.
+        if whole is not None and whole.shape[1] == dim and len(whole) >= capacity:
+            capacity = len(whole)
+        else:
+            whole = np.zeros((capacity, dim), dtype=np.float32)
+        self._whole = whole
         self._languages = np.zeros(capacity, dtype="<U2")
         self._rows = np.zeros((capacity if keep_passages else 0, dim), dtype=np.float32)
         self._used = 0
@@ -184,7 +191,9 @@ class _DenseRows:
             self.n += 1
         elif self.keep_passages:
             self._garbage += int(self._count[position])
-        self._whole[position] = document_vector(vectors)
+        row = document_vector(vectors)
+        if not np.array_equal(self._whole[position], row):  # an equal row keeps a shared page shared
+            self._whole[position] = row
         self._languages[position] = language
         if self.keep_passages:
             block = HybridRanker._passage_rows(vectors)
@@ -276,8 +285,8 @@ class HybridRanker:
         """Encoder id plus vector layout and passage size: the key under which to store `doc_vectors`."""
         return f"{self.encoder.id}|{LAYOUT}|p{self.params.passage_words}"
 
-    def _new_dense(self, capacity: int = 0) -> _DenseRows:
-        return _DenseRows(self.encoder.dim, self.params.doc_pooling != "whole", capacity)
+    def _new_dense(self, capacity: int = 0, whole: np.ndarray | None = None) -> _DenseRows:
+        return _DenseRows(self.encoder.dim, self.params.doc_pooling != "whole", capacity, whole)
 
     @property
     def _whole(self) -> np.ndarray:
@@ -381,19 +390,23 @@ class HybridRanker:
                 start += count
         return ready
 
-    def index(self, docs: Sequence[Document], vectors: Mapping[int, np.ndarray] | None = None) -> None:
+    def index(self, docs: Sequence[Document], vectors: Mapping[int, np.ndarray] | None = None, *,
+              rows: np.ndarray | None = None) -> None:
         """Replace the whole state with `docs`.
 
         Args:
             docs: the documents.
             vectors: precomputed vectors by document id, as from `doc_vectors`; documents without
                 (or with vectors of another dimension) are encoded, in one batch.
+            rows: a matrix to hold the whole-text rows, row i for `docs[i]` (with room to grow):
+                e.g. a snapshot's rows mapped copy-on-write, so that equal rows stay shared.
         """
         ready = self.encode_documents(docs, vectors)
         with self._lock:
             self._docs, self._passages, self._ids, self._positions = {}, {}, [], {}
             self._lexical, self._lexical_hybrid = self._new_lexical()
-            self._dense_rows = self._new_dense(len(docs) + len(docs) // 8)  # room for some upserts
+            # Room for some upserts; given rows bring their own (used when they hold every document).
+            self._dense_rows = self._new_dense(len(docs) if rows is not None else len(docs) + len(docs) // 8, rows)
             for doc in docs:
                 self._put(doc, ready[doc.id])
 

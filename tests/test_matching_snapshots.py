@@ -151,3 +151,30 @@ def test_a_starting_web_worker_loads_its_index_in_the_background(app, world):
     assert state.seen >= 0
     with app.app_context():
         assert state.ids(PROFILE) == expected_profiles()
+
+
+def test_a_snapshot_that_cannot_be_mapped_is_read_instead_of_rebuilt(app, world, monkeypatch, caplog):
+    from embeddings.index import VectorIndex
+
+    with app.app_context():
+        matching.rebuild()
+
+        def vanished(*args, **kwargs):
+            raise FileNotFoundError("the partial copy was removed")
+
+        monkeypatch.setattr(VectorIndex, "_mapped_copy", staticmethod(vanished))
+        monkeypatch.setattr(VectorIndex, "build", classmethod(lambda *a, **k: pytest.fail("rebuilt")))
+        state = fresh_process(app)
+        engine = state.engines[PROFILE]
+        assert not engine.vector_index_mapped and engine.approximate_ids() == expected_profiles()
+        assert "mapped" in caplog.text
+
+
+def test_the_snapshot_writers_clean_up_leaves_a_copy_being_mapped(app, world):
+    with app.app_context():
+        matching.rebuild()
+        index_path, _ = snapshots.paths(PROFILE, matching.engine_key())
+        partial = index_path.parent / f".{index_path.name}.0badc0de.mmap.abc123.part"
+        partial.write_bytes(b"being written by another process")
+        snapshots.find(PROFILE, matching.engine_key(), matching.current_version(matching.engine_key()))
+        assert partial.exists()

@@ -148,21 +148,30 @@ class ProcessIndex:
         return Embeddings(self.engine, exact_limit=self.exact_limit, candidates=self.candidates)
 
 
+_STATE_LOCK = threading.Lock()
+
+
 def _state(app: Flask) -> ProcessIndex:
     states = app.extensions.setdefault("proeftuin_matching", {})
     name = app.config["EMBEDDING_MODEL"]
-    if name not in states:
-        if has_request_context():
-            # One FAISS thread per web worker: on 2 cores a second thread made single-query search
-            # slower, not faster (bench/results/index.json); re-index commands keep every core.
-            configure_threads(1)
-        engine = get_encoder(name)
-        state = ProcessIndex(engine=engine, engines={}, exact_limit=app.config["MATCHING_EXACT_LIMIT"],
-                             candidates=app.config["MATCHING_CANDIDATES"],
-                             shared=app.config.get("MATCHING_SHARED_INDEX", False))
-        state.engines = {k: state.new_engine() for k in KINDS}
-        states[name] = state
-    return states[name]
+    if name in states:
+        return states[name]
+    with _STATE_LOCK:  # the warm-up thread and a first request: one state, one full load
+        return states[name] if name in states else _new_state(app, states, name)
+
+
+def _new_state(app: Flask, states: dict, name: str) -> ProcessIndex:
+    if has_request_context():
+        # One FAISS thread per web worker: on 2 cores a second thread made single-query search
+        # slower, not faster (bench/results/index.json); re-index commands keep every core.
+        configure_threads(1)
+    engine = get_encoder(name)
+    state = ProcessIndex(engine=engine, engines={}, exact_limit=app.config["MATCHING_EXACT_LIMIT"],
+                         candidates=app.config["MATCHING_CANDIDATES"],
+                         shared=app.config.get("MATCHING_SHARED_INDEX", False))
+    state.engines = {k: state.new_engine() for k in KINDS}
+    states[name] = state
+    return state
 
 
 #: Ids per `IN (...)` when loading texts: psycopg refuses more than 65,535 parameters in one query.
@@ -211,14 +220,16 @@ def _index_kind(kind: str, state: ProcessIndex, live: list[Embedding],
     vectors = {r.object_id: r.matrix() for r in live}
     snapshot = snapshots.find(kind, engine_key(state.engine), version)
     if snapshot is not None:
-        try:
-            noted = snapshots.version(kind, engine_key(state.engine))
-            engine.load(snapshot, documents, vectors, mapped=state.shared)
-            if noted is not None:
-                state.snapshot_versions[kind] = noted
-            return engine
-        except IndexCorrupt as exc:
-            logger.warning("ignoring snapshot %s: %s; rebuilding from the database", snapshot, exc)
+        noted = snapshots.version(kind, engine_key(state.engine))
+        for mapped in dict.fromkeys((state.shared, False)):  # a mapping that fails: read it instead
+            try:
+                engine.load(snapshot, documents, vectors, mapped=mapped)
+                if noted is not None:
+                    state.snapshot_versions[kind] = noted
+                return engine
+            except (IndexCorrupt, OSError) as exc:
+                logger.warning("ignoring snapshot %s (%s): %s", snapshot, "mapped" if mapped else "read", exc)
+        logger.warning("rebuilding the %s index from the database", kind)
     engine.index(documents, vectors)
     return engine
 

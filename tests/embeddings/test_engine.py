@@ -293,3 +293,35 @@ def test_a_newer_snapshot_is_swapped_in_with_the_changes_made_since(tmp_path):
         assert set(ids(got)) == set(ids(want)), cluster
     assert set(moved) <= set(ids(live.search("c0key", k=8, query_vectors=centres[7][None, :])))
     assert docs[3].id not in ids(live.search("c0key", k=50, query_vectors=centres[0][None, :]))
+
+
+def test_mapped_rows_stay_shared_until_a_document_changes(tmp_path):
+    """A process loading a snapshot writes the ranker's rows into the snapshot's rows mapped
+    copy-on-write: unchanged rows are never written (their pages stay shared), changed and new
+    documents are, and the answers are those of an engine that holds its own rows."""
+    docs, vectors, centres = clustered()
+    encoder = HashingEncoder(dim=DIM)
+    options = {"exact_limit": 50, "candidates": 3 * PER_CLUSTER, "index_options": {"approximate_above": 100}}
+    path = tmp_path / "profile.faiss"
+    Embeddings.save_vectors(path, vectors, DIM, options["index_options"])
+    on_disk = np.load(str(path) + ".rows.npy").copy()
+    # Since the snapshot: one document removed, one changed, one added.
+    rng = np.random.default_rng(8)
+    changed = (centres[3] + 0.01 * rng.standard_normal(DIM).astype(np.float32))[None, :]
+    changed /= np.linalg.norm(changed)
+    current = {**vectors, docs[1].id: changed, 999: vectors[docs[2].id]}
+    del current[docs[0].id]
+    now = [d for d in docs if d.id != docs[0].id] + [Document(999, "c2key c2key brand new", "en")]
+    shared = Embeddings(encoder, **options)
+    shared.load(path, now, current, mapped=True)
+    own = Embeddings(encoder, **options)
+    own.index(now, current)
+    assert shared.rows_shared and not own.rows_shared
+    assert shared.ids() == own.ids() == set(current)
+    for doc_id in current:
+        assert np.array_equal(shared.vector(doc_id), own.vector(doc_id))
+    for cluster in range(CLUSTERS):
+        query = centres[cluster][None, :]
+        assert ids(shared.search(f"c{cluster}key", k=5, query_vectors=query)) == \
+            ids(own.search(f"c{cluster}key", k=5, query_vectors=query))
+    assert np.array_equal(np.load(str(path) + ".rows.npy"), on_disk)  # the file itself is never written
