@@ -60,8 +60,13 @@ def on_starting(server) -> None:
 
 
 def post_worker_init(worker) -> None:
-    """A new worker loads the model and the index in the background, before its first search."""
+    """A new worker loads the model and the index in the background, before its first search; a
+    crash in native code (FAISS, numpy) prints every thread's Python stack to the error log."""
+    import faulthandler
+
     from proeftuin.services.matching import warm_up
+
+    faulthandler.enable(all_threads=True)
 
     warm_up(worker.wsgi)
 
