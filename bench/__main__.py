@@ -23,6 +23,7 @@ BENCHES = {
     # A set written by someone who never saw the anonymiser's code: the honest figure.
     "anonymiser_blind": ["bench.anonymiser_bench", "--cases", "bench/anonymiser_blind.json"],
     "lexical_live": ["bench.lexical_live"],
+    "thin_queries": ["bench.thin_queries"],
 }
 
 

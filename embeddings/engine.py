@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from . import evidence
 from .encoders import Encoder
 from .index import Hit, IndexCorrupt, VectorIndex
 from .ranking import Document, Explanation, HybridRanker, Ranked, RankingParams, document_vector
@@ -467,6 +468,10 @@ class Embeddings:
     def vector_index_mapped(self) -> bool:
         """True when the vector index is memory-mapped from a snapshot (shared with other processes)."""
         return self._vectors.is_mapped
+
+    def is_thin(self, results: Sequence[Ranked]) -> bool:
+        """True when `results` of a search show no real evidence for its query (`evidence.is_thin`)."""
+        return evidence.is_thin(results, self.encoder.id)
 
     @property
     def rows_shared(self) -> bool:

@@ -110,3 +110,21 @@ def test_describe_what_you_need_in_french_finds_the_dutch_challenge(real_app):
     client.post("/language", data={"locale": "fr"})
     page = client.get("/challenges/?describe=fermer+la+rue+de+l%27%C3%A9cole+aux+voitures").get_data(as_text=True)
     assert f'href="/challenges/{challenge_id}"' in page
+
+
+def test_a_description_without_real_content_says_nothing_fits(real_app):
+    """Random letters or filler words get "nothing fits well", not ten confident best fits; a real
+    description in another language still gets its match; "AI" alone gets a hint, never a 400."""
+    challenge_id, _, _ = _seed(real_app)
+    client = real_app.test_client()
+    client.post("/language", data={"locale": "en"})
+    for nonsense in ("asdf qwerty", "de het een en van", "lorem ipsum dolor"):
+        page = client.get("/startups/?describe=" + nonsense.replace(" ", "+")).get_data(as_text=True)
+        assert "Nothing fits this description well" in page, nonsense
+        assert 'class="results"' not in page
+    page = client.get("/startups/?describe=schoolstraat+afsluiten+voor+autoverkeer").get_data(as_text=True)
+    assert "Nothing fits" not in page and "Hushlane" in page
+    short = client.get("/challenges/?describe=AI")
+    assert short.status_code == 200 and "Describe what you need in a few words" in short.get_data(as_text=True)
+    page = client.get("/challenges/?describe=asdf+qwerty").get_data(as_text=True)
+    assert "Nothing fits this description well" in page and f'href="/challenges/{challenge_id}"' not in page

@@ -13,7 +13,7 @@ from proeftuin import policy
 from proeftuin.access import ANYONE, STAFF, allow
 from proeftuin.blueprints.challenge_forms import ApplyForm, ChallengeForm, StatusForm
 from proeftuin.blueprints.errors import domain_errors
-from proeftuin.blueprints.matching_support import search_rate_limit, semantic_results
+from proeftuin.blueprints.matching_support import described_results, search_rate_limit, semantic_results
 from proeftuin.enums import ChallengeStatus, Role
 from proeftuin.extensions import db, limiter
 from proeftuin.services import Conflict, InvalidInput
@@ -51,11 +51,11 @@ def index():
     page, per_page = _page_args()
     describe = request.args.get("describe", "").strip()[:1000]
     if describe:
-        results, unavailable = semantic_results(
+        results, unavailable, no_match = described_results(
             lambda: suggestion_service.search_challenges(current_user, describe, str(get_locale()), filters)
         )
         return render_template(
-            "challenges/index.html", pagination=None, results=results, unavailable=unavailable,
+            "challenges/index.html", pagination=None, results=results, unavailable=unavailable, no_match=no_match,
             describe=describe, filters=filters,
             municipalities=challenge_service.municipalities_with_challenges(),
             provinces=challenge_service.provinces(),

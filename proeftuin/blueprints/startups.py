@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from proeftuin.access import ANYONE, allow
 from proeftuin.blueprints.errors import domain_errors
-from proeftuin.blueprints.matching_support import search_rate_limit, semantic_results
+from proeftuin.blueprints.matching_support import described_results, search_rate_limit, semantic_results
 from proeftuin.blueprints.startup_forms import ProfileForm
 from proeftuin.enums import Role
 from proeftuin.extensions import db, limiter
@@ -30,10 +30,10 @@ def index():
         abort(400)
     describe = request.args.get("describe", "").strip()[:1000]
     if describe:
-        results, unavailable = semantic_results(
+        results, unavailable, no_match = described_results(
             lambda: suggestion_service.search_profiles(describe, str(get_locale()), filters)
         )
-        return render_template("startups/index.html", pagination=None, results=results,
+        return render_template("startups/index.html", pagination=None, results=results, no_match=no_match,
                                unavailable=unavailable, describe=describe, filters=filters)
     pagination = db.paginate(profiles.browse_query(filters), page=page, per_page=per_page, error_out=False)
     return render_template("startups/index.html", pagination=pagination, filters=filters, describe="")

@@ -40,3 +40,9 @@ class InvalidTransition(DomainError):
 
 class InvalidInput(DomainError):
     status_code = 400
+
+
+class NoGoodMatch(DomainError):
+    """A description search found no real evidence (too short, or nothing fits it well)."""
+
+    status_code = 200

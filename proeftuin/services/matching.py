@@ -619,6 +619,11 @@ def rank(
     return engine.search(query, language, k, allowed=candidates, query_vectors=vectors)
 
 
+def is_thin(kind: str, results: Sequence[Ranked]) -> bool:
+    """True when a description search's results show no real evidence (`Embeddings.is_thin`)."""
+    return current().engines[kind].is_thin(results)
+
+
 def explain(kind: str, query: str, language: str, ids: Iterable[int], *, top: int = 3,
             query_vectors: np.ndarray | None = None, with_parts: bool = True) -> dict[int, Explanation]:
     """Why each indexed object of `ids` matches a query text (`Embeddings.explain`).

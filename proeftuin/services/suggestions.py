@@ -18,7 +18,7 @@ from proeftuin.enums import ChallengeStatus, Maturity, SuggestionStatus
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, MatchSuggestion, Organisation, StartupProfile, User
 from proeftuin.policy import is_staff, owns_challenge
-from proeftuin.services import InvalidInput, matching, outbox
+from proeftuin.services import InvalidInput, NoGoodMatch, matching, outbox
 from proeftuin.services import challenges as challenge_service
 from proeftuin.services import profiles as profile_service
 from proeftuin.services.listing import one_of
@@ -263,18 +263,26 @@ def _visible_challenge_ids(user: User | None, filters: challenge_service.Challen
 def search_challenges(user: User | None, description: str, language: str,
                       filters: challenge_service.ChallengeFilters, k: int = 20) -> list[Suggestion]:
     """Challenges the user may see, ranked by how well they fit a description in any language."""
-    if len(description.strip()) < 3:
-        raise InvalidInput("describe what you need in a few words")
+    _check_description(description)
     ranked = matching.rank(CHALLENGE, description, language, _visible_challenge_ids(user, filters), k=k)
+    if ranked and matching.is_thin(CHALLENGE, ranked):
+        raise NoGoodMatch("nothing fits this description well")
     return _plain(ranked, CHALLENGE, description, language)
 
 
 def search_profiles(description: str, language: str, filters: profile_service.ProfileFilters,
                     k: int = 20) -> list[Suggestion]:
-    if len(description.strip()) < 3:
-        raise InvalidInput("describe what you need in a few words")
+    _check_description(description)
     ranked = matching.rank(PROFILE, description, language, _searchable_profile_ids(filters), k=k)
+    if ranked and matching.is_thin(PROFILE, ranked):
+        raise NoGoodMatch("nothing fits this description well")
     return _plain(ranked, PROFILE, description, language)
+
+
+def _check_description(description: str) -> None:
+    """A description needs a word of three letters or more (e.g. "AI" alone says too little)."""
+    if not any(len(word) >= 3 for word in description.split()):
+        raise NoGoodMatch("describe what you need in a few words")
 
 
 def _searchable_profile_ids(filters: profile_service.ProfileFilters) -> set[int] | None:
