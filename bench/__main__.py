@@ -24,6 +24,7 @@ BENCHES = {
     "anonymiser_blind": ["bench.anonymiser_bench", "--cases", "bench/anonymiser_blind.json"],
     "lexical_live": ["bench.lexical_live"],
     "thin_queries": ["bench.thin_queries"],
+    "calibration": ["bench.calibration"],
 }
 
 
