@@ -98,7 +98,7 @@ def score_parts(embeddings: Embeddings, data: EvalSet, cache_dir: str | None) ->
 
 def fuse(lexical: np.ndarray, dense: np.ndarray, same_language: np.ndarray, dense_weight: float,
          all_lexical: bool = False) -> np.ndarray:
-    """The ranker's convex fusion (`HybridRanker._fuse`: exact path, Rocchio feedback and word bridge
+    """The ranker's convex fusion (`HybridRanker._fuse`: exact path, Rocchio feedback
     off, as by default) of one query.
 
     Args:

@@ -21,10 +21,8 @@ takes the documents and vectors again, checks the saved index against them and r
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
@@ -33,6 +31,7 @@ import numpy as np
 
 from . import evidence
 from .encoders import Encoder
+from .files import replaced_atomically
 from .index import Hit, IndexCorrupt, VectorIndex
 from .ranking import Document, Explanation, HybridRanker, Ranked, RankingParams, document_vector
 
@@ -68,18 +67,8 @@ def _save_rows(path: str | os.PathLike[str], ids: np.ndarray, rows: np.ndarray) 
     spare = np.zeros((len(ids) + len(ids) // 8 + 16, rows.shape[1] if rows.ndim == 2 else 0), dtype=np.float32)
     spare[:len(ids)] = rows
     for target, array in ((rows_path, spare), (ids_path, ids)):
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(target)),
-                                   prefix=f".{os.path.basename(target)}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.save(handle, array)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with replaced_atomically(target) as handle:
+            np.save(handle, array)
 
 
 def _load_rows(path: str | os.PathLike[str], dim: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -476,7 +465,7 @@ class Embeddings:
     @property
     def rows_shared(self) -> bool:
         """True when the ranker's rows lie in a snapshot's memory-mapped file (copy-on-write)."""
-        return isinstance(self._ranker._dense_rows._whole, np.memmap)
+        return self._ranker.rows_mapped
 
     def _repaired(self, saved: VectorIndex, ids: list[int], rows: np.ndarray, path: str) -> VectorIndex:
         """`saved` with exactly `ids` -> `rows`; built anew when more than half disagree."""

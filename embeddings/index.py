@@ -33,7 +33,6 @@ import json
 import logging
 import os
 import struct
-import tempfile
 import threading
 import time
 import zlib
@@ -42,6 +41,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
+
+from .files import replaced_atomically
 
 try:  # FAISS is imported conditionally so that the error says what to install (CONVENTIONS.md 14).
     import faiss
@@ -724,17 +725,8 @@ class VectorIndex:
             VectorIndex.build(ids, x, **self._options()).save(path)
             return
         folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as raw, self._lock.read():
-                self._write_snapshot(raw)
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with replaced_atomically(path) as raw, self._lock.read():
+            self._write_snapshot(raw)
         with contextlib.suppress(OSError):  # make the rename itself durable; not possible everywhere
             dir_fd = os.open(folder, os.O_RDONLY)
             try:
@@ -923,12 +915,10 @@ class VectorIndex:
     @staticmethod
     def _write_mapped_copy(raw: IO[bytes], path: str, copy: str, length: int) -> str:
         """Write the next `length` bytes of `raw` (a snapshot's FAISS part) to `copy`, atomically."""
-        # Not "*.tmp": a snapshot writer's clean-up of its own leftovers must not take a copy being written.
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=f".{os.path.basename(copy)}.",
-                                   suffix=".part")
         start = raw.tell()
         try:
-            with os.fdopen(fd, "wb") as out:
+            # Not "*.tmp": a snapshot writer's clean-up of its own leftovers must not take a copy being written.
+            with replaced_atomically(copy, suffix=".part") as out:
                 remaining = length
                 while remaining:
                     chunk = raw.read(min(_READ_CHUNK, remaining))
@@ -936,19 +926,12 @@ class VectorIndex:
                         raise IndexCorrupt(f"{path!r} shrank while being read")
                     out.write(chunk)
                     remaining -= len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, copy)
         except FileNotFoundError:
             # Our partial copy was removed (a new snapshot was saved meanwhile); another process may
             # have finished the same copy: use it if it is whole, else the caller reads without mapping.
             if os.path.exists(copy) and os.path.getsize(copy) == length:
                 raw.seek(start)
                 return copy
-            raise
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
             raise
         raw.seek(start)
         return copy

@@ -112,16 +112,6 @@ class RankingParams:
     # dense score. 5 documents at 0.5: 0.574/0.884, worse on both: off.
     prf_docs: int = 0
     rocchio_weight: float = 0.0
-    # Word bridge across languages: for the documents of each language other than the query's, the
-    # stems of the `bridge_docs` documents the dense part ranks highest (by tf-idf, the best
-    # `bridge_terms`) become a query in that language, and its BM25 is their lexical part (0 = off:
-    # other-language documents then compete on their dense score alone). Measured on the dev title
-    # queries against the English corpus with USE (nDCG@10 nl / fr; off: 0.235 / 0.278): 5 documents,
-    # 20 terms 0.197 / 0.246; 10, 20: 0.190 / 0.213; 1, 10 at dense weight 0.8: 0.233 / 0.280. With
-    # e5-small (off: 0.307 / 0.322): 3, 20: 0.257 / 0.290; 3, 10 at 0.7: 0.274 / 0.307. The dense top
-    # documents are too often wrong for their words to help: off.
-    bridge_docs: int = 0
-    bridge_terms: int = 20
 
 
 class _IdfLookup(Mapping[str, float]):
@@ -301,6 +291,11 @@ class HybridRanker:
     @property
     def _whole(self) -> np.ndarray:
         return self._dense_rows.whole
+
+    @property
+    def rows_mapped(self) -> bool:
+        """True when the whole-text rows lie in a memory-mapped file (`index(rows=...)`)."""
+        return isinstance(self._dense_rows.whole, np.memmap)
 
     @property
     def _languages(self) -> np.ndarray:
@@ -526,46 +521,15 @@ class HybridRanker:
             out[mask] = (selected - float(selected.mean())) / (std if std > 1e-9 else 1.0)
         return out
 
-    def _fuse(self, lexical: np.ndarray, dense: np.ndarray, mask: np.ndarray, same_language: np.ndarray,
-              bridges: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _fuse(self, lexical: np.ndarray, dense: np.ndarray, mask: np.ndarray,
+              same_language: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lexical_n = self._normalise(lexical, mask & same_language)
         dense_n = self._normalise(dense, mask)
-        # No lexical evidence across languages: such documents compete on their dense score alone,
-        # unless a word bridge gave their language a lexical part (normalised among themselves).
-        with_words = same_language.copy()
-        for scores, members in bridges:
-            lexical_n = np.where(members, self._normalise(scores, mask & members), lexical_n)
-            with_words |= members
-        lexical_n = np.where(with_words, lexical_n, dense_n)
+        # No lexical evidence across languages: such documents compete on their dense score alone
+        # (a word bridge from the dense top documents was measured and lowered nl/fr: README).
+        lexical_n = np.where(same_language, lexical_n, dense_n)
         weight = self.params.dense_weight
         return (1.0 - weight) * lexical_n + weight * dense_n, lexical_n, dense_n
-
-    def _bridges(self, dense: np.ndarray, mask: np.ndarray, language: str) -> list[tuple[np.ndarray, np.ndarray]]:
-        """For each document language other than the query's: (BM25 scores of the bridge query in
-        that language, the documents of that language in the mask). See `RankingParams.bridge_docs`."""
-        out = []
-        for other in self._lexical.languages():
-            if other == language:
-                continue
-            members = mask & (self._languages == other)
-            if not members.any():
-                continue
-            top = _top_positions(np.where(members, dense, -np.inf), self.params.bridge_docs)
-            weights: dict[str, float] = {}
-            for position in top.tolist():
-                stems = [stem for stem in self._lexical.tokens(position) if len(stem) > 2]
-                if not stems:
-                    continue
-                for stem in set(stems):
-                    share = stems.count(stem) / len(stems) * self._lexical.idf(stem, other)
-                    weights[stem] = weights.get(stem, 0.0) + share
-            if not weights:
-                continue
-            best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:self.params.bridge_terms]
-            top_weight = best[0][1]
-            query = {stem: weight / top_weight for stem, weight in best}
-            out.append((self._lexical_hybrid.scores(query, other), members))
-        return out
 
     def _mask(self, allowed: Collection[int] | None) -> np.ndarray:
         if allowed is None:
@@ -592,12 +556,7 @@ class HybridRanker:
         lexical = self._lexical_hybrid.scores(query, language)
         parts["lexical"] = lexical
         same_language = self._languages == language
-        bridges = self._bridges(dense, mask, language) if self.params.bridge_docs > 0 else []
-        if bridges:
-            parts["lexical_bridge"] = np.zeros_like(lexical)
-            for scores, members in bridges:
-                parts["lexical_bridge"][members] = scores[members]
-        fused, lexical_n, dense_n = self._fuse(lexical, dense, mask, same_language, bridges)
+        fused, lexical_n, dense_n = self._fuse(lexical, dense, mask, same_language)
         if self.params.prf_docs > 0 and self.params.rocchio_weight > 0:
             top = _top_positions(np.where(mask, fused, -np.inf), self.params.prf_docs)
             centroid = self._whole[top].sum(axis=0)
@@ -605,7 +564,7 @@ class HybridRanker:
             parts["dense_prf"] = self._whole @ centroid
             weight = self.params.rocchio_weight
             dense = (1.0 - weight) * dense + weight * parts["dense_prf"]
-            fused, lexical_n, dense_n = self._fuse(lexical, dense, mask, same_language, bridges)
+            fused, lexical_n, dense_n = self._fuse(lexical, dense, mask, same_language)
         parts["lexical_norm"] = lexical_n
         parts["dense_norm"] = dense_n
         parts["fused"] = fused

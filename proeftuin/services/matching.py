@@ -573,6 +573,11 @@ def text_hash(obj: Challenge | StartupProfile | ExpertProfile) -> str:
     return content_hash(text_of(obj))
 
 
+def is_indexed(kind: str, object_id: int) -> bool:
+    """Whether this process's index holds the object (no set of every id built)."""
+    return object_id in current().engines[kind]
+
+
 def indexed_ids(kind: str) -> set[int]:
     """The ids of the objects of `kind` this process's index holds."""
     return current().ids(kind)

@@ -178,7 +178,7 @@ def similar_challenges(user: User, challenge: Challenge, k: int = 5, threshold: 
     """
     if not (owns_challenge(user, challenge) or is_staff(user)):
         raise NotFound()
-    if challenge.id not in matching.indexed_ids(CHALLENGE):
+    if not matching.is_indexed(CHALLENGE, challenge.id):
         return []
     others = {c.id: c for c in _indexed(db.session.scalars(groupable_query().where(
         Challenge.organisation_id != challenge.organisation_id)))}
