@@ -13,6 +13,10 @@ JSON object. For the ``h2020_titles`` queries in English and their Dutch and Fre
   ranker's fusion (``hybrid``: lexical z-scores over same-language documents, the dense part
   standing in for the lexical one of other-language documents, ``dense_weight`` from
   `RankingParams`);
+- ``cosine_sum``: the raw cosines summed with fixed weights ``1 / spread`` (``cosine_spread``: the
+  median over the English queries of each engine's standard deviation of cosines over the corpus),
+  then fused as the ranker fuses one dense part: what `CombinedEncoder` gives the ranker (one vector,
+  one inner product), against the per-query ``zsum`` it approximates;
 - ``*_all_lexical``: hybrid as above, but the BM25 of the query (its own stemmer) is also used
   against documents of another language instead of being replaced by the dense part (what shared
   acronyms, names and cognates are worth across languages).
@@ -149,6 +153,9 @@ def evaluate_variants(sets: Mapping[str, EvalSet], engines: Sequence[str], weigh
         embeddings = build_engine(docs, engine, "hybrid", cache_dir, params)
         engine_ids[engine] = embeddings.encoder.id
         parts[engine] = {label: score_parts(embeddings, data, cache_dir) for label, data in sets.items()}
+    reference = REFERENCE_LANGUAGE if REFERENCE_LANGUAGE in sets else next(iter(sets))
+    spread = {e: float(np.median([float(np.std(p["dense"])) for p in parts[e][reference].values()]))
+              for e in engines}
     runs: dict[str, dict[str, dict[str, dict[str, dict[str, float]]]]] = {}
     w = params.dense_weight
     for label, data in sets.items():
@@ -171,9 +178,15 @@ def evaluate_variants(sets: Mapping[str, EvalSet], engines: Sequence[str], weigh
             variants["zsum"] = {"dense": zsum, "hybrid": {q: fuse(lexical[q], zsum[q], same[q], w) for q in queries}}
             variants["zsum_all_lexical"] = {"hybrid": {q: fuse(lexical[q], zsum[q], same[q], w, True)
                                                        for q in queries}}
+            total = sum(1.0 / spread[e] for e in engines)
+            cosine_sum = {q: sum((1.0 / spread[e] / total) * parts[e][label][q]["dense"] for e in engines)
+                          for q in queries}
+            variants["cosine_sum"] = {"dense": cosine_sum,
+                                      "hybrid": {q: fuse(lexical[q], cosine_sum[q], same[q], w) for q in queries}}
         runs[label] = {name: {method: to_run(data, scores) for method, scores in methods.items()}
                        for name, methods in variants.items()}
-    result: dict[str, Any] = {"engines": engine_ids, "weights": list(weights), "dense_weight": w}
+    result: dict[str, Any] = {"engines": engine_ids, "weights": list(weights), "dense_weight": w,
+                              "cosine_spread": {e: round(v, 4) for e, v in spread.items()}}
     for label, data in sets.items():
         entry: dict[str, Any] = {}
         for name, methods in runs[label].items():

@@ -7,7 +7,7 @@ Dutch and French translations (every one has a relevant document), and the 44 co
 query: the best dense cosine and the best BM25 score over the corpus. It prints one JSON line with
 the share of each set that `embeddings.evidence` calls thin at the engine's floors, and the same for a
 small grid of floors around them (how `evidence.FLOORS` were chosen); it is saved to
-``bench/results/thin_queries.json``.
+``bench/results/thin_queries.json`` (``thin_queries-<engine>.json`` for another engine).
 """
 from __future__ import annotations
 
@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     thin_queries = json.loads(THIN.read_text())["queries"]
     thin = [evidence(embeddings, q["text"], q["language"]) for q in thin_queries]
     chosen = floors(embeddings.encoder.id)
+    # Fixed floors around USE's, and the contentless queries' own best cosines (another encoder's scale).
+    dense_grid = sorted({0.15, 0.18, 0.2, 0.22, *np.percentile([d for d, _ in thin], [50, 75, 90, 95, 100])
+                        .round(3).tolist()})
     row = {
         "engine": embeddings.encoder.id,
         "corpus_docs": len(embeddings),
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         "dense_max_percentiles_thin": np.percentile([d for d, _ in thin], [50, 95, 100]).round(3).tolist(),
         "grid": [{"dense_floor": d, "lexical_floor": b, "thin_called_thin": share(thin, d, b),
                   "real_called_thin": {label: share(points, d, b) for label, points in real.items()}}
-                 for d in (0.15, 0.18, 0.2, 0.22) for b in (3.0, 5.0, 8.0)],
+                 for d in dense_grid for b in (3.0, 5.0, 8.0)],
     }
     if chosen is not None:
         row["at_floors"] = {"thin_called_thin": share(thin, *chosen),
@@ -74,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(row), flush=True)
     if not args.no_save:
         RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(json.dumps(row, indent=1) + "\n")
+        target = RESULTS if args.engine == DEFAULT_ENGINE else RESULTS.with_name(f"thin_queries-{args.engine}.json")
+        target.write_text(json.dumps(row, indent=1) + "\n")
     return 0
 
 

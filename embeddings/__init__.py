@@ -5,6 +5,7 @@ explain, similar, save and load.
 """
 from .encoders import DEFAULT_ENGINE, Encoder, get_encoder
 from .engine import DEFAULT_CANDIDATES, DEFAULT_EXACT_LIMIT, Embeddings
+from .evidence import Strength
 from .index import Hit, IndexCorrupt, configure_threads
 from .ranking import Document, Explanation, Ranked, RankingParams, document_vector
 from .text import content_hash
@@ -21,6 +22,7 @@ __all__ = [
     "IndexCorrupt",
     "Ranked",
     "RankingParams",
+    "Strength",
     "configure_threads",
     "content_hash",
     "document_vector",

@@ -43,6 +43,9 @@ class VectorCache:
         Returns:
             float32 array (len(texts), encoder.dim).
         """
+        parts = getattr(encoder, "parts", None)
+        if parts is not None:  # a CombinedEncoder: each part is cached on its own
+            return encoder.combine([self.encode(part, texts, kind) for part, _weight in parts])
         # Encoders that ignore `kind` (uses_kind False) share one entry for queries and passages.
         engine = f"{encoder.id}|{kind}" if getattr(encoder, "uses_kind", True) else f"{encoder.id}|passage"
         hashes = [content_hash(t) for t in texts]

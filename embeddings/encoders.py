@@ -13,6 +13,9 @@ Backends:
   converts it; a missing folder is converted on first load.
 - any other name: a sentence-transformers model name or local folder. A name is only downloaded
   when ``HF_HUB_OFFLINE`` is unset; with it set, only the local Hugging Face cache is used.
+- ``<name>+<name>``, e.g. ``use-multilingual-v3+e5-small``: two (or more) encoders in one vector,
+  each part scaled so that one inner product is a weighted sum of the parts' cosines
+  (`CombinedEncoder`; measured in ``bench.dense_fusion``).
 - ``hashing-test``: a fast deterministic fake (hashed word and character n-grams) for tests that
   are not about matching quality.
 
@@ -231,6 +234,59 @@ class E5SmallEncoder(SentenceTransformerEncoder):
         return super()._load()
 
 
+#: Weight of each encoder's cosine in a combined vector, by name: the inverse of the typical spread
+#: (median standard deviation over the dev corpus, per query) of its cosines, measured by
+#: ``python -m bench.dense_fusion`` (``cosine_spread``), so that each part moves the sum as much as
+#: the other, as a sum of z-scores would.
+COMBINED_WEIGHTS: dict[str, float] = {USE_NAME: 1 / 0.0726, E5_NAME: 1 / 0.015}
+
+
+class CombinedEncoder:
+    """Several encoders in one vector: ``[sqrt(w_1) v_1, sqrt(w_2) v_2, ...]`` with the weights summing to 1.
+
+    The inner product of two combined vectors is ``sum_i w_i cos_i``: every store, index and ranker that
+    takes one vector per text works unchanged, and a vector stays of unit length. A query is encoded by
+    every part, so its cost is the sum of theirs.
+
+    Args:
+        parts: (encoder, weight) pairs; the weights are normalised to sum to 1.
+    """
+
+    def __init__(self, parts: Sequence[tuple[Encoder, float]]) -> None:
+        if len(parts) < 2:
+            raise ValueError("a combined encoder needs at least two parts")
+        total = float(sum(weight for _encoder, weight in parts))
+        if total <= 0 or any(weight <= 0 for _encoder, weight in parts):
+            raise ValueError("combined encoder weights must be positive")
+        self.parts: list[tuple[Encoder, float]] = [(encoder, weight / total) for encoder, weight in parts]
+        weights = ",".join(f"{weight:.3f}" for _encoder, weight in self.parts)
+        self.id = "+".join(encoder.id for encoder, _weight in self.parts) + f"|w={weights}"
+        self._scales = [np.float32(np.sqrt(weight)) for _encoder, weight in self.parts]
+
+    @property
+    def dim(self) -> int:  # type: ignore[override]
+        """The sum of the parts' sizes."""
+        return sum(encoder.dim for encoder, _weight in self.parts)
+
+    @property
+    def uses_kind(self) -> bool:
+        """Whether any part encodes queries and passages differently."""
+        return any(getattr(encoder, "uses_kind", True) for encoder, _weight in self.parts)
+
+    def combine(self, blocks: Sequence[np.ndarray]) -> np.ndarray:
+        """One combined row per text from each part's normalised rows (in the order of `parts`)."""
+        scaled = [np.asarray(block, dtype=np.float32) * scale for block, scale in zip(blocks, self._scales,
+                                                                                        strict=True)]
+        return np.ascontiguousarray(np.hstack(scaled), dtype=np.float32)
+
+    def encode(self, texts: Sequence[str], *, kind: str = "passage") -> np.ndarray:
+        """Encode texts with every part and combine them."""
+        texts = list(texts)
+        if not texts:
+            return _empty(self.dim)
+        return self.combine([encoder.encode(texts, kind=kind) for encoder, _weight in self.parts])
+
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -280,12 +336,16 @@ def get_encoder(name: str = DEFAULT_ENGINE) -> Encoder:
     """The encoder called `name`, one instance per process; its model loads on first use.
 
     Args:
-        name: "use-multilingual-v3", "all-minilm-l6-v2", "e5-small", "hashing-test", or a
+        name: "use-multilingual-v3", "all-minilm-l6-v2", "e5-small", "hashing-test", several of these
+            joined by "+" (a `CombinedEncoder`, weighted by `COMBINED_WEIGHTS`), or a
             sentence-transformers model name or local folder (downloaded only when HF_HUB_OFFLINE is unset).
 
     Returns:
         An object following the `Encoder` protocol.
     """
+    if "+" in name:
+        names = [part.strip() for part in name.split("+")]
+        return CombinedEncoder([(get_encoder(part), COMBINED_WEIGHTS.get(part, 1.0)) for part in names])
     if name == USE_NAME:
         return UseEncoder()
     if name in _MINILM_ALIASES:

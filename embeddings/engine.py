@@ -33,6 +33,7 @@ from . import evidence
 from .encoders import Encoder
 from .files import replaced_atomically
 from .index import Hit, IndexCorrupt, VectorIndex
+from .learned import LearnedRanking
 from .ranking import Document, Explanation, HybridRanker, Ranked, RankingParams, document_vector
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class Embeddings:
         self._ranker = HybridRanker(encoder, params)
         self._vectors = VectorIndex(encoder.dim, **self._index_options)
         self._lock = threading.RLock()
+        self._learned: LearnedRanking | None = None
 
     # ---- what it is ------------------------------------------------------------------------
 
@@ -131,6 +133,15 @@ class Embeddings:
     def params(self) -> RankingParams:
         """The ranking parameters."""
         return self._ranker.params
+
+    @property
+    def learned(self) -> LearnedRanking | None:
+        """The learned re-ranking hybrid searches use, or None (`use_learned`)."""
+        return self._learned
+
+    def use_learned(self, model: LearnedRanking | None) -> None:
+        """Re-rank hybrid searches with `model` from now on (None: the plain hybrid). Vectors are untouched."""
+        self._learned = model
 
     @property
     def engine_id(self) -> str:
@@ -240,13 +251,34 @@ class Embeddings:
 
     # ---- questions -------------------------------------------------------------------------
 
+    def scored(self, query: str, language: str, ids: Collection[int], *,
+               query_vectors: np.ndarray | None = None) -> list[Ranked]:
+        """The hybrid parts of `ids` for a query, normalised over the same documents as a search
+        would (every document, or above `exact_limit` the index's candidates plus `ids`), best first.
+
+        What `embeddings.learned.feature_rows` needs for decisions made on these documents, wherever
+        they rank; ids not indexed are left out.
+        """
+        wanted = [i for i in ids if i in self._ranker]
+        if not wanted:
+            return []
+        allowed: set[int] | None = None
+        if self.approximate:
+            if query_vectors is None:
+                query_vectors = self._ranker.encode_query(query)
+            hits = self._vectors.search_one(document_vector(query_vectors), self.candidates)
+            allowed = {hit.id for hit in hits} | set(wanted)
+        return self._ranker.rank(query, language, len(wanted), method="hybrid", allowed=allowed,
+                                 query_vectors=query_vectors, only=wanted)
+
     def search(self, query: str, language: str = "en", k: int = 10, *, allowed: Collection[int] | None = None,
                method: str = "hybrid", query_vectors: np.ndarray | None = None) -> list[Ranked]:
         """Rank the documents for a query, within `allowed`.
 
         Up to `exact_limit` documents every allowed one is ranked. Above it (methods "dense" and
         "hybrid") the vector index proposes the `candidates` documents whose vector is nearest to
-        the query's, and only those that are also allowed are ranked.
+        the query's, and only those that are also allowed are ranked. With a learned model
+        (`use_learned`), a hybrid search returns the model's order of the hybrid's best `depth`.
 
         Args:
             query: the query text, in any language.
@@ -270,7 +302,12 @@ class Embeddings:
             proposed = {hit.id for hit in hits}
             # Only the candidates are checked against `allowed`: no set the size of the platform.
             allowed = proposed if allowed is None else {i for i in proposed if i in allowed}
-        return self._ranker.rank(query, language, k, method=method, allowed=allowed, query_vectors=query_vectors)
+        learned = self._learned if method == "hybrid" else None
+        if learned is None:
+            return self._ranker.rank(query, language, k, method=method, allowed=allowed, query_vectors=query_vectors)
+        results = self._ranker.rank(query, language, max(k, learned.depth), method=method, allowed=allowed,
+                                    query_vectors=query_vectors)
+        return learned.rerank(results, query, k)
 
     def explain(self, query: str, doc_id: int, language: str = "en", top: int = 3, *,
                 query_vectors: np.ndarray | None = None, with_parts: bool = True) -> Explanation:
@@ -461,6 +498,10 @@ class Embeddings:
     def is_thin(self, results: Sequence[Ranked]) -> bool:
         """True when `results` of a search show no real evidence for its query (`evidence.is_thin`)."""
         return evidence.is_thin(results, self.encoder.id)
+
+    def strength(self, parts: Mapping[str, float]) -> evidence.Strength | None:
+        """How strong a result is, from its raw parts (`evidence.strength`); None when not measured."""
+        return evidence.strength(parts, self.encoder.id)
 
     @property
     def rows_shared(self) -> bool:

@@ -15,7 +15,10 @@ on the dev files; an encoder without measured floors never calls a query thin.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from .ranking import Ranked
 
@@ -23,9 +26,14 @@ from .ranking import Ranked
 FLOORS: dict[str, tuple[float, float]] = {"use-multilingual-v3": (0.18, 5.0)}
 
 
+def engine_name(encoder_id: str) -> str:
+    """The name of the engine an `Encoder.id` belongs to: "use-multilingual-v3", "use-multilingual-v3+e5-small"."""
+    return "+".join(part.split("@", 1)[0] for part in encoder_id.split("|", 1)[0].split("+"))
+
+
 def floors(encoder_id: str) -> tuple[float, float] | None:
     """The measured floors of an encoder, or None when none were measured."""
-    return FLOORS.get(encoder_id.split("@", 1)[0])
+    return FLOORS.get(engine_name(encoder_id))
 
 
 def is_thin(results: Sequence[Ranked], encoder_id: str) -> bool:
@@ -48,3 +56,77 @@ def is_thin(results: Sequence[Ranked], encoder_id: str) -> bool:
     if "query_dense_max" not in parts:
         return False  # a BM25-only search: its results have lexical evidence by definition
     return parts["query_dense_max"] < dense_floor and parts.get("query_lexical_max", 0.0) < lexical_floor
+
+
+# ---- how strong a match is ---------------------------------------------------------------------
+
+#: Band names, strongest first.
+BAND_NAMES: tuple[str, ...] = ("strong", "good", "possible")
+
+
+@dataclass(frozen=True)
+class StrengthModel:
+    """P(relevant | fused score) as measured, and the score floors of the bands.
+
+    Fitted by ``python -m bench.calibration`` on the dev judgments: isotonic regression of relevance
+    on the hybrid's fused score, cross-validated by query, kept as a few knots (linear between them,
+    flat outside). The fused score is made of z-scores over the searched documents; the bench checks
+    that the bands keep their precision when a quarter and a twentieth of the corpus is searched.
+    Calibration on the raw cosine and BM25 instead was measured and is worse (bench/results).
+
+    Attributes:
+        knots: (fused score, probability) pairs, scores increasing.
+        floors: the lowest fused score of each band but the last.
+        precision: the share of relevant results each band measured on held-out queries.
+    """
+
+    knots: tuple[tuple[float, float], ...]
+    floors: Mapping[str, float]
+    precision: Mapping[str, float]
+
+    def probability(self, score: float) -> float:
+        """The calibrated probability that a result with this fused score is relevant."""
+        xs = [x for x, _p in self.knots]
+        ps = [p for _x, p in self.knots]
+        return float(np.interp(score, xs, ps))
+
+    def band(self, score: float) -> str:
+        """The band of a fused score."""
+        for name in BAND_NAMES[:-1]:
+            if score >= self.floors[name]:
+                return name
+        return BAND_NAMES[-1]
+
+
+#: Strength models by engine name (`engine_name`).
+STRENGTH_MODELS: dict[str, StrengthModel] = {}
+
+
+@dataclass(frozen=True)
+class Strength:
+    """How strong one match is: its band and the calibrated probability behind it."""
+
+    band: str
+    probability: float
+    precision: float
+
+
+def strength_model(encoder_id: str) -> StrengthModel | None:
+    """The measured strength model of an encoder, or None when none was measured."""
+    return STRENGTH_MODELS.get(engine_name(encoder_id))
+
+
+def strength(parts: Mapping[str, float], encoder_id: str) -> Strength | None:
+    """The band of a hybrid result from its fused text score (``parts["text"]`` as suggestions keep
+    it, or ``parts["fused"]`` as the ranker reports it), or None.
+
+    None when the encoder has no measured model or the parts hold no fused score (a BM25-only or
+    dense-only search).
+    """
+    model = strength_model(encoder_id)
+    score = parts.get("text", parts.get("fused"))
+    if model is None or score is None or "dense" not in parts or "lexical" not in parts:
+        return None
+    probability = model.probability(float(score))
+    band = model.band(float(score))
+    return Strength(band=band, probability=probability, precision=float(model.precision.get(band, 0.0)))

@@ -571,7 +571,8 @@ class HybridRanker:
         return np.where(mask, fused, -np.inf), parts
 
     def rank(self, query: str, language: str = "en", k: int = 10, *, method: str = "hybrid",
-             allowed: Collection[int] | None = None, query_vectors: np.ndarray | None = None) -> list[Ranked]:
+             allowed: Collection[int] | None = None, query_vectors: np.ndarray | None = None,
+             only: Collection[int] | None = None) -> list[Ranked]:
         """Rank the documents for a query.
 
         Args:
@@ -582,6 +583,9 @@ class HybridRanker:
             allowed: if given, only these document ids are ranked (filtered before ranking).
             query_vectors: the query's vectors if already known, as from `encode_query` or
                 `doc_vectors` (row 0 = whole text); a single (dim,) vector is taken as row 0.
+            only: if given, return these documents (those that are allowed), scored and normalised
+                as in the full ranking, whatever their place in it (`k` is ignored): the parts a
+                decision was made on, for learning.
 
         Returns:
             Up to k results, best first (for "bm25", only documents with a positive score).
@@ -594,6 +598,8 @@ class HybridRanker:
             mask = self._mask(allowed)
             if not mask.any():
                 return []
+            if method != "bm25" and query_vectors is None:
+                query_vectors = self.encode_query(query)
             scores, parts = self._score(query, language, method, mask, query_vectors)
             # The query's best evidence among the searchable documents (`evidence.is_thin`).
             evidence = {}
@@ -602,14 +608,43 @@ class HybridRanker:
                 if "lexical" in parts:
                     evidence["query_lexical_max"] = float(np.max(parts["lexical"][mask]))
             results = []
-            for position in _top_positions(scores, k):
+            if only is not None:
+                chosen = [self._positions[i] for i in only if i in self._positions]
+                top = sorted((p for p in chosen if np.isfinite(scores[p])), key=lambda p: (-scores[p], p))
+            else:
+                top = list(_top_positions(scores, k))
+            for position in top:
                 score = float(scores[position])
                 if not np.isfinite(score) or (method == "bm25" and score <= 0):
                     continue
                 detail = {name: float(values[position]) for name, values in parts.items()}
                 detail.update(evidence)
                 results.append(Ranked(id=self._ids[position], score=score, parts=detail))
+            if method == "hybrid":
+                same = self._languages == language_of(language)
+                for result in results:
+                    result.parts["same_language"] = float(same[self._positions[result.id]])
+            if method != "bm25" and results:
+                self._add_part_cosines(results, query_vectors)
             return results
+
+    def _add_part_cosines(self, results: list[Ranked], query_vectors: np.ndarray) -> None:
+        """For a combined encoder, each part's own whole-text cosine as ``dense_0``, ``dense_1``, ...
+
+        A combined vector is ``[sqrt(w_i) v_i]``: part i's cosine is the product of its blocks over w_i.
+        """
+        encoder_parts = getattr(self.encoder, "parts", None)
+        if not encoder_parts:
+            return
+        query = document_vector(np.atleast_2d(np.asarray(query_vectors, dtype=np.float32)))
+        rows = self._whole[[self._positions[r.id] for r in results]]
+        start = 0
+        for number, (part, weight) in enumerate(encoder_parts):
+            block = slice(start, start + part.dim)
+            start += part.dim
+            cosines = rows[:, block] @ query[block] / max(weight, 1e-9)
+            for result, cosine in zip(results, cosines, strict=True):
+                result.parts[f"dense_{number}"] = float(cosine)
 
     def explain(self, query: str, doc_id: int, language: str = "en", top: int = 3, *,
                 query_vectors: np.ndarray | None = None, with_parts: bool = True) -> Explanation:

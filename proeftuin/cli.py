@@ -1,4 +1,4 @@
-"""CLI groups: `flask users ...` and `flask seed ...`. They call services and print."""
+"""CLI groups: `flask users|seed|index|matching ...`. They call services and print."""
 from __future__ import annotations
 
 import click
@@ -95,6 +95,43 @@ def index_status() -> None:
         click.echo(f"{kind:<9} {count} indexed, {status.stale[kind]} stale")
     for engine_id, count in status.other_engines.items():
         click.echo(f"other engine {engine_id}: {count} vectors (unused)")
+
+
+matching_cli = AppGroup("matching", help="Learning the ranking of suggestions from facilitators' decisions.")
+
+
+def _ndcg(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+@matching_cli.command("learn")
+@click.option("--dry-run", is_flag=True, help="Train and compare, but record and switch nothing.")
+def matching_learn(dry_run: bool) -> None:
+    """Train a re-ranking on the decisions; switch to it only when better on the held-back ones."""
+    from proeftuin.services import learning
+
+    report = learning.learn(dry_run=dry_run)
+    click.echo(f"decisions used   {report.decisions}")
+    click.echo(f"held-back lists  {report.held_back} ({report.held_back_decisions} decisions)")
+    click.echo(f"nDCG@10 current  {_ndcg(report.current_ndcg)} ({report.current})")
+    click.echo(f"nDCG@10 learned  {_ndcg(report.learned_ndcg)}")
+    if report.switched:
+        click.echo("would switch to the learned ranking (dry run)" if dry_run
+                   else f"switched to the learned ranking (run {report.run.id})")
+    else:
+        click.echo(f"not switched: {report.reason.value}" + ("" if dry_run else f" (run {report.run.id})"))
+
+
+@matching_cli.command("forget-learned")
+def matching_forget_learned() -> None:
+    """Go back to the plain hybrid ranking (the learned model in use is retired)."""
+    from proeftuin.services import learning
+
+    run = learning.forget()
+    if run is None:
+        click.echo("nothing learned was in use")
+    else:
+        click.echo(f"retired learned run {run.id}; ranking with the hybrid")
 
 
 @click.command("worker")

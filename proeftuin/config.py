@@ -171,6 +171,14 @@ class Config:
     MATCHING_SHARED_INDEX = parse_bool(env("MATCHING_SHARED_INDEX"), True)
     MATCHING_SNAPSHOT_CHANGES = parse_int(env("MATCHING_SNAPSHOT_CHANGES"), 1000)
     MATCHING_SNAPSHOT_CHECK_SECONDS = parse_int(env("MATCHING_SNAPSHOT_CHECK_SECONDS"), 15)
+    # `flask matching learn` switches to a re-ranking learned from facilitators' decisions only with
+    # at least this many decisions to train on and this many challenges held back to compare on,
+    # and when it beats the ranking in use there by more than MATCHING_LEARN_MIN_GAIN thousandths
+    # of nDCG@10 (a few held-back lists vary by chance; proeftuin/services/learning.py). Web
+    # processes look for a newly active model as often as for snapshots.
+    MATCHING_LEARN_MIN_DECISIONS = parse_int(env("MATCHING_LEARN_MIN_DECISIONS"), 30)
+    MATCHING_LEARN_MIN_HELD_BACK = parse_int(env("MATCHING_LEARN_MIN_HELD_BACK"), 3)
+    MATCHING_LEARN_MIN_GAIN = parse_int(env("MATCHING_LEARN_MIN_GAIN"), 10)
 
     # Pagination
     PER_PAGE = 12

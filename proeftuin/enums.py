@@ -192,6 +192,23 @@ class QuestionStatus(LabelledEnum):
     CLOSED = "closed"
 
 
+class LearningStatus(LabelledEnum):
+    """What became of one run of `flask matching learn`."""
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+    REFUSED = "refused"
+
+
+class LearningRefusal(LabelledEnum):
+    """Why a run of `flask matching learn` did not switch the ranking."""
+
+    NOTHING_TO_LEARN = "nothing_to_learn"
+    TOO_FEW_DECISIONS = "too_few_decisions"
+    TOO_FEW_HELD_BACK = "too_few_held_back"
+    NOT_BETTER = "not_better"
+
+
 LABELS: dict[type, dict] = {
     Role: {
         Role.MUNICIPALITY: _l("Municipality"),
@@ -317,5 +334,16 @@ LABELS: dict[type, dict] = {
         SuggestionStatus.ACCEPTED: _l("Accepted"),
         SuggestionStatus.REJECTED: _l("Rejected"),
         SuggestionStatus.NEEDS_INFO: _l("Needs information"),
+    },
+    LearningStatus: {
+        LearningStatus.ACTIVE: _l("In use"),
+        LearningStatus.RETIRED: _l("Retired"),
+        LearningStatus.REFUSED: _l("Not used"),
+    },
+    LearningRefusal: {
+        LearningRefusal.NOTHING_TO_LEARN: _l("No challenge has both an accepted and an off-topic suggestion"),
+        LearningRefusal.TOO_FEW_DECISIONS: _l("Too few decisions to learn from"),
+        LearningRefusal.TOO_FEW_HELD_BACK: _l("Too few held-back challenges to compare on"),
+        LearningRefusal.NOT_BETTER: _l("Not better than the current ranking on the held-back decisions"),
     },
 }

@@ -293,11 +293,12 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from proeftuin.cli import index_cli, seed_cli, users_cli, worker_command
+    from proeftuin.cli import index_cli, matching_cli, seed_cli, users_cli, worker_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(index_cli)
+    app.cli.add_command(matching_cli)
     app.cli.add_command(worker_command)
 
 

@@ -13,7 +13,12 @@ from proeftuin import policy
 from proeftuin.access import ANYONE, STAFF, allow
 from proeftuin.blueprints.challenge_forms import ApplyForm, ChallengeForm, StatusForm
 from proeftuin.blueprints.errors import domain_errors
-from proeftuin.blueprints.matching_support import described_results, search_rate_limit, semantic_results
+from proeftuin.blueprints.matching_support import (
+    described_results,
+    search_rate_limit,
+    semantic_results,
+    with_bands,
+)
 from proeftuin.enums import ChallengeStatus, Role
 from proeftuin.extensions import db, limiter
 from proeftuin.services import Conflict, InvalidInput
@@ -52,11 +57,12 @@ def index():
     describe = request.args.get("describe", "").strip()[:1000]
     if describe:
         results, unavailable, no_match = described_results(
-            lambda: suggestion_service.search_challenges(current_user, describe, str(get_locale()), filters)
+            lambda: with_bands(suggestion_service.search_challenges(current_user, describe, str(get_locale()),
+                                                                    filters))
         )
         return render_template(
             "challenges/index.html", pagination=None, results=results, unavailable=unavailable, no_match=no_match,
-            describe=describe, filters=filters,
+            describe=describe, filters=filters, details=policy.is_staff(current_user),
             municipalities=challenge_service.municipalities_with_challenges(),
             provinces=challenge_service.provinces(),
         )
@@ -189,8 +195,8 @@ def suggestions(challenge_id: int):
     except InvalidInput:
         abort(400)
     results, unavailable = semantic_results(
-        lambda: suggestion_service.startups_for_challenge(challenge, filters)
+        lambda: with_bands(suggestion_service.startups_for_challenge(challenge, filters))
         if challenge.status != ChallengeStatus.DRAFT else []
     )
     return render_template("challenges/suggestions.html", challenge=challenge, results=results,
-                           unavailable=unavailable, filters=filters)
+                           unavailable=unavailable, filters=filters, details=policy.is_staff(current_user))

@@ -12,6 +12,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from proeftuin import policy
 from proeftuin.access import SIGNED_IN, STAFF, allow
 from proeftuin.blueprints.errors import domain_errors
+from proeftuin.blueprints.matching_support import stored_band
 from proeftuin.enums import RejectReason
 from proeftuin.extensions import db
 from proeftuin.services import InvalidInput, review
@@ -45,7 +46,8 @@ def queue():
     pagination = db.paginate(review.queue_query(filters), page=page, per_page=per_page, error_out=False)
     return render_template("review/queue.html", pagination=pagination, filters=filters, form=DecisionForm(),
                            municipalities=challenge_service.municipalities_with_challenges(),
-                           band_of=review.band_of, bands=list(review.BANDS))
+                           band_of=review.band_of, bands=list(review.BANDS),
+                           strengths={s.id: stored_band(s) for s in pagination.items})
 
 
 @bp.route("/review/decide", methods=["POST"])
@@ -80,4 +82,5 @@ def my_matches():
 @allow(SIGNED_IN)
 def match(suggestion_id: int):
     row = review.get_match(current_user, suggestion_id)
-    return render_template("review/match.html", row=row, is_staff=policy.is_staff(current_user))
+    return render_template("review/match.html", row=row, is_staff=policy.is_staff(current_user),
+                           band=stored_band(row))

@@ -6,9 +6,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from proeftuin import policy
 from proeftuin.access import ANYONE, allow
 from proeftuin.blueprints.errors import domain_errors
-from proeftuin.blueprints.matching_support import described_results, search_rate_limit, semantic_results
+from proeftuin.blueprints.matching_support import (
+    described_results,
+    search_rate_limit,
+    semantic_results,
+    with_bands,
+)
 from proeftuin.blueprints.startup_forms import ProfileForm
 from proeftuin.enums import Role
 from proeftuin.extensions import db, limiter
@@ -31,9 +37,10 @@ def index():
     describe = request.args.get("describe", "").strip()[:1000]
     if describe:
         results, unavailable, no_match = described_results(
-            lambda: suggestion_service.search_profiles(describe, str(get_locale()), filters)
+            lambda: with_bands(suggestion_service.search_profiles(describe, str(get_locale()), filters))
         )
         return render_template("startups/index.html", pagination=None, results=results, no_match=no_match,
+                               details=policy.is_staff(current_user),
                                unavailable=unavailable, describe=describe, filters=filters)
     pagination = db.paginate(profiles.browse_query(filters), page=page, per_page=per_page, error_out=False)
     return render_template("startups/index.html", pagination=pagination, filters=filters, describe="")
@@ -62,9 +69,9 @@ def recommendations():
     if profile is None:
         flash(_("Write your profile first: recommendations are based on it."), "info")
         return redirect(url_for("startups.edit_profile"))
-    results, unavailable = semantic_results(lambda: suggestion_service.challenges_for_profile(profile))
+    results, unavailable = semantic_results(lambda: with_bands(suggestion_service.challenges_for_profile(profile)))
     return render_template("startups/recommendations.html", profile=profile, results=results,
-                           unavailable=unavailable)
+                           unavailable=unavailable, details=policy.is_staff(current_user))
 
 
 @bp.route("/<slug>")

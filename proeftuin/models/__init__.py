@@ -12,6 +12,7 @@ from proeftuin.models.experiment import (
     StartupParticipation,
 )
 from proeftuin.models.expert import ExpertProfile, ExpertQuestion, QuestionMessage
+from proeftuin.models.learning import LearningRun
 from proeftuin.models.matching import Embedding, IndexState, MatchSuggestion
 from proeftuin.models.notification import Notification
 from proeftuin.models.organisation import Municipality, Organisation
@@ -36,6 +37,7 @@ __all__ = [
     "ChallengeTheme",
     "Embedding",
     "IndexState",
+    "LearningRun",
     "MatchSuggestion",
     "Municipality",
     "MunicipalityParticipation",

@@ -7,6 +7,9 @@
   since (their `seq`).
 - Other services use the engine through the functions here (`rank`, `explain`, `similar`,
   `similarities`, ...), never through `embeddings/` itself.
+- A re-ranking learned from facilitators' decisions (`services/learning.py`, one active
+  `LearningRun` per kind and engine) is handed to the kind's engine when the process loads it and
+  at the periodic check (`_follow_learned`); it changes the order, never the stored vectors.
 - Results are candidate ids: callers pass `allowed`, computed from the database for the user, and
   every object shown is loaded and checked again (SECURITY.md T8).
 """
@@ -17,7 +20,7 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -34,13 +37,16 @@ from embeddings import (
     Hit,
     IndexCorrupt,
     Ranked,
+    Strength,
     configure_threads,
     content_hash,
     get_encoder,
 )
-from proeftuin.enums import ChallengeStatus
+from embeddings.evidence import strength as measured_strength
+from embeddings.learned import FEATURES, LearnedRanking
+from proeftuin.enums import ChallengeStatus, LearningStatus
 from proeftuin.extensions import db
-from proeftuin.models import Challenge, Embedding, ExpertProfile, IndexState, StartupProfile
+from proeftuin.models import Challenge, Embedding, ExpertProfile, IndexState, LearningRun, StartupProfile
 from proeftuin.services import outbox, snapshots
 from proeftuin.services.texts import CHALLENGE, EXPERT, PROFILE, kind_of, text_of
 
@@ -140,6 +146,8 @@ class ProcessIndex:
     snapshot_versions: dict[str, int] = field(default_factory=dict)  # the snapshot each kind's index came from
     next_snapshot_check: float = 0.0
     swapping: threading.Lock = field(default_factory=threading.Lock)
+    learned_runs: dict[str, int | None] = field(default_factory=dict)  # the LearningRun each kind's engine uses
+    next_learned_check: float = 0.0
 
     def ids(self, kind: str) -> set[int]:
         return set(self.hashes[kind])
@@ -250,6 +258,8 @@ def _full_load(state: ProcessIndex, version: int) -> None:
         live = [r for r in rows if r.object_id in objects]
         state.engines[kind] = _index_kind(kind, state, live, objects, version)
         state.hashes[kind] = {r.object_id: r.content_hash for r in live}
+    state.learned_runs = {}  # new engines: hand them the active models again
+    state.next_learned_check = 0.0
 
 
 def _return_freed_memory() -> None:
@@ -288,6 +298,7 @@ def current(app: Flask | None = None) -> ProcessIndex:
     if has_request_context():
         g.index_version = version
     if version == state.seen:
+        _follow_learned(app, state)
         return state
     with state.lock:
         if state.seen < 0:
@@ -309,7 +320,102 @@ def current(app: Flask | None = None) -> ProcessIndex:
     logger.info("index %s at version %d", engine_key(state.engine), version)
     if state.shared:
         _look_for_snapshots(app, state)
+    _follow_learned(app, state)
     return state
+
+
+# ---- learned re-rankings, followed like the snapshots ------------------------------------------
+
+def _follow_learned(app: Flask, state: ProcessIndex) -> None:
+    """At most every MATCHING_SNAPSHOT_CHECK_SECONDS (and right after a full load): hand each kind's
+    engine the active learned model of this engine, or None for the plain hybrid.
+
+    One small query (the active runs' ids); a model is read and parsed only when the active id
+    changed. A model that does not load (other features, a broken text) is ignored with a warning
+    and the engine ranks with the plain hybrid: never a failed search.
+    """
+    now = time.monotonic()
+    if now < state.next_learned_check:
+        return
+    with state.lock:
+        if now < state.next_learned_check:
+            return
+        state.next_learned_check = now + app.config.get("MATCHING_SNAPSHOT_CHECK_SECONDS", 15)
+        key = engine_key(state.engine)
+        active = dict(db.session.execute(
+            sa.select(LearningRun.kind, LearningRun.id).where(
+                LearningRun.status == LearningStatus.ACTIVE, LearningRun.engine_id == key)
+        ).all())
+        first = not state.learned_runs
+        for kind in KINDS:
+            run_id = active.get(kind)
+            if kind in state.learned_runs and state.learned_runs[kind] == run_id:
+                continue
+            state.engines[kind].use_learned(_load_learned(run_id) if run_id is not None else None)
+            state.learned_runs[kind] = run_id
+            if run_id is not None:
+                logger.info("%s searches re-ranked by learned model %d", kind, run_id)
+        if first:
+            _warn_other_engines(key, active)
+
+
+def _load_learned(run_id: int) -> LearnedRanking | None:
+    """The model of a learning run, checked by scoring one row; None (and a warning) when unusable."""
+    run = db.session.get(LearningRun, run_id)
+    if run is None or not run.model_json:
+        return None
+    try:
+        model = LearnedRanking.from_json(run.model_json)
+        model.scores(np.zeros((1, len(FEATURES)), dtype=np.float32))  # parses the booster now, not mid-search
+    except Exception as exc:  # ValueError (other features), JSON or LightGBM errors: all mean "unusable"
+        logger.warning("ignoring learned model %d (%s): ranking with the plain hybrid", run_id, exc)
+        return None
+    return model
+
+
+def _warn_other_engines(key: str, active: Mapping[str, int]) -> None:
+    others = db.session.execute(
+        sa.select(LearningRun.id, LearningRun.kind, LearningRun.engine_id).where(
+            LearningRun.status == LearningStatus.ACTIVE, LearningRun.engine_id != key)
+    ).all()
+    for run_id, kind, engine_id in others:
+        if kind not in active:
+            logger.warning("ignoring learned model %d: trained on engine %s, this process runs %s",
+                           run_id, engine_id, key)
+
+
+def reload_learned(app: Flask | None = None) -> None:
+    """Look for a newly active learned model now rather than at the next periodic check."""
+    state = _state(app or current_app._get_current_object())
+    state.next_learned_check = 0.0
+    _follow_learned(app or current_app._get_current_object(), state)
+
+
+def learned_model(kind: str) -> LearnedRanking | None:
+    """The learned re-ranking this process's engine for `kind` uses, or None (plain hybrid)."""
+    return current().engines[kind].learned
+
+
+def scored(kind: str, query: str, language: str, ids: Collection[int],
+           query_vectors: np.ndarray | None = None) -> list[Ranked]:
+    """The hybrid parts of `ids` for a query, normalised as a full search would (`Embeddings.scored`)."""
+    if not query.strip():
+        return []
+    return current().engines[kind].scored(query, language, ids, query_vectors=query_vectors)
+
+
+def plain_rank(kind: str, query: str, language: str, k: int,
+               query_vectors: np.ndarray | None = None) -> list[Ranked]:
+    """The hybrid's top `k` for a query, without any learned re-ranking (what a model would re-order)."""
+    if not query.strip():
+        return []
+    engine = current().engines[kind]
+    learned = engine.learned
+    if learned is None:
+        return engine.search(query, language, k, query_vectors=query_vectors)
+    # The learned model re-orders the hybrid's best `depth`: the same set, so re-sort it by the fused score.
+    results = engine.search(query, language, max(k, learned.depth), query_vectors=query_vectors)
+    return sorted(results, key=lambda r: -r.score)[:k]
 
 
 # ---- newer snapshots, swapped in without stopping searches ------------------------------------
@@ -627,6 +733,19 @@ def rank(
 def is_thin(kind: str, results: Sequence[Ranked]) -> bool:
     """True when a description search's results show no real evidence (`Embeddings.is_thin`)."""
     return current().engines[kind].is_thin(results)
+
+
+def strength(kind: str, parts: Mapping[str, float]) -> Strength | None:
+    """How strong a match is from its raw text parts ("dense", "lexical"), as a measured band
+    (`embeddings.evidence.strength`); None when the engine has no measured model."""
+    return current().engines[kind].strength(parts)
+
+
+def stored_strength(parts: Mapping[str, float], engine_id: str) -> Strength | None:
+    """How strong a stored match is (a `MatchSuggestion`'s components), by the measured model of the
+    engine that scored it (its `engine_id`), so the band does not need this process's index; None when
+    that engine has no measured model."""
+    return measured_strength(parts, engine_id)
 
 
 def explain(kind: str, query: str, language: str, ids: Iterable[int], *, top: int = 3,

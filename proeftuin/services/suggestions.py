@@ -114,7 +114,10 @@ def _combine(ranked, explain_query: str, explain_language: str, kind: str, pair_
             suggestion.passages = list(explanation.passage_pairs)
             suggestion.terms = list(explanation.shared_terms)
         out.append(suggestion)
-    out.sort(key=lambda s: s.score, reverse=True)
+    if not any("learned" in item.parts for item in ranked):
+        out.sort(key=lambda s: s.score, reverse=True)
+    # else: a re-ranking learned from facilitators' decisions (services/learning.py) ordered the
+    # text relevance; its order stands, and the structured parts still show as reasons and score.
     return out
 
 

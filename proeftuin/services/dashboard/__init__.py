@@ -8,7 +8,9 @@ What a period selects:
 - challenges (by status, theme, municipality): those created in the period;
 - the funnel and the acceptance per band: the suggestions made in the period, followed to wherever
   they got since (a cohort);
-- the time to the first accepted match: the challenges first published in the period.
+- the time to the first accepted match: the challenges first published in the period;
+- learning from decisions (not per period): the learned re-ranking in use, with nDCG@10 before and
+  after on the held-back decisions, and the last runs (`services.learning.summary`).
 
 Where things live: `periods` (the periods and their argument), `results` (the dataclasses),
 `figures` (the queries behind every figure) and `export` (the CSV downloads). Callers import from

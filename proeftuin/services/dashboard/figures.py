@@ -33,7 +33,7 @@ from proeftuin.models import (
 )
 from proeftuin.models.experiment import experiment_startup
 from proeftuin.policy import is_staff
-from proeftuin.services import Forbidden
+from proeftuin.services import Forbidden, learning
 from proeftuin.services.dashboard.periods import period_start
 from proeftuin.services.dashboard.results import (
     BandRow,
@@ -275,4 +275,5 @@ def overview(actor: User, period: str, locale: str = "nl", now: datetime | None 
         funnel=match_funnel(period, now),
         bands=acceptance_by_band(period, now),
         time_to_match=time_to_first_match(period, locale, now),
+        learning=learning.summary(),
     )

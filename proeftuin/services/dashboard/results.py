@@ -1,6 +1,7 @@
 """The dashboard's view models: the small dataclasses every figure comes back as (challenges per
 status, theme and municipality, the funnel's steps, the bands, the time to the first match and
-the whole dashboard), so the page's tables, its charts and the CSV files read the same rows.
+the whole dashboard; the learning section is `services.learning.LearningSummary`), so the
+page's tables, its charts and the CSV files read the same rows.
 """
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from proeftuin.enums import ChallengeStatus
+from proeftuin.services.learning import LearningSummary
 
 
 @dataclass
@@ -104,6 +106,7 @@ class Dashboard:
     funnel: list[FunnelStep]
     bands: list[BandRow]
     time_to_match: TimeToMatch
+    learning: LearningSummary | None = None  # not per period: the ranking in use and the last runs
 
     @property
     def suggestions(self) -> int:
