@@ -16,7 +16,8 @@ What runs, as production would:
   ``content_hash(profile_text(profile))``, so nothing is re-encoded; encoding 100k texts with the real
   model would take about 30 minutes on 2 cores. The FAISS snapshot is written as ``flask index
   rebuild`` does (``matching.write_snapshots``) before the web processes start.
-- Queries and the writer's edits use the real bundled model (``use-multilingual-v3``). The synthetic
+- Queries and the writer's edits use the real bundled model (``--engine``, default ``use-multilingual-v3``;
+  ``use-multilingual-v3+e5-small`` encodes each query with both). The synthetic
   vectors are not in the model's space, so past ``MATCHING_EXACT_LIMIT`` the FAISS candidates of a
   real query favour the model-encoded (edited) profiles: this measures latency and propagation, not
   retrieval quality.
@@ -77,6 +78,9 @@ def log(message: str) -> None:
     print(f"[live_index {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+USE_ENGINE = "use-multilingual-v3"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -89,9 +93,9 @@ def pct(values: list[float], q: float, digits: int = 1) -> float | None:
 
 # ---- set-up ------------------------------------------------------------------------------------
 
-def server_env(instance: Path, database_url: str | None) -> dict[str, str]:
+def server_env(instance: Path, database_url: str | None, engine: str = USE_ENGINE) -> dict[str, str]:
     env = {**os.environ, "PROEFTUIN_INSTANCE_PATH": str(instance), "PROEFTUIN_ENV": "development",
-           "PROEFTUIN_EMBEDDING_MODEL": "use-multilingual-v3", "SEARCH_RATE_LIMIT": "1000000 per minute",
+           "PROEFTUIN_EMBEDDING_MODEL": engine, "SEARCH_RATE_LIMIT": "1000000 per minute",
            "LOG_LEVEL": "WARNING", "FLASK_APP": "app.py", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     for name in ("DATABASE_URL", "TEST_DATABASE_URL", "WEB_CONCURRENCY", "PROEFTUIN_WEB_PROCESSES",
                  "GUNICORN_CMD_ARGS", "INDEX_PATH", "MATCHING_EXACT_LIMIT", "MATCHING_CANDIDATES"):
@@ -122,7 +126,9 @@ def load_profiles(app, n: int, rng: np.random.Generator) -> dict:
 
     timings = {}
     started = time.perf_counter()
-    docs, vectors, topics = synthetic(n, rng)
+    with app.app_context():
+        dim = matching.encoder().dim
+    docs, vectors, topics = synthetic(n, rng, dim=dim)
     timings["synthetic_s"] = round(time.perf_counter() - started, 1)
     regions, maturities, themes = list(Region), list(Maturity), list(Theme)
     with app.app_context():
@@ -465,7 +471,8 @@ def save(row: dict) -> None:
         except (ValueError, AttributeError):
             runs = []
     def key(r: dict) -> tuple:
-        return r.get("profiles"), r.get("database"), r.get("clients"), r.get("think_s"), r.get("web_env") or []
+        return (r.get("profiles"), r.get("database"), r.get("clients"), r.get("think_s"), r.get("web_env") or [],
+                r.get("engine", USE_ENGINE))
 
     runs = [r for r in runs if key(r) != key(row)]
     runs.append(row)
@@ -484,6 +491,7 @@ def main() -> None:
     parser.add_argument("--poll-interval", type=float, default=0.1)
     parser.add_argument("--visible-timeout", type=float, default=60)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engine", default=USE_ENGINE, help="PROEFTUIN_EMBEDDING_MODEL of the web processes")
     parser.add_argument("--web-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the two web processes only (an experiment, e.g. "
                              "OPENBLAS_NUM_THREADS=1); recorded in the JSON")
@@ -494,7 +502,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="live_index_"))
     instance = workdir / "instance"
     instance.mkdir()
-    env = server_env(instance, args.database_url)
+    env = server_env(instance, args.database_url, args.engine)
     # Config classes read the environment at import: set it before importing the platform.
     os.environ.clear()
     os.environ.update(env)
@@ -593,9 +601,10 @@ def main() -> None:
             "profiles": args.profiles,
             "database": database,
             "seconds": args.seconds,
-            "encoder": {"queries": "use-multilingual-v3 (real model, in each web process)",
-                        "writer_edits": "use-multilingual-v3 (real model, matching.sync_object)",
-                        "background_profiles": "synthetic clustered 512-d vectors written in bulk "
+            "engine": args.engine,
+            "encoder": {"queries": f"{args.engine} (real model, in each web process)",
+                        "writer_edits": f"{args.engine} (real model, matching.sync_object)",
+                        "background_profiles": "synthetic clustered vectors of the engine's size written in bulk "
                                                "(bench.suggestion_bench.synthetic), not model-encoded"},
             "web": "2 gunicorn instances (gunicorn.conf.py: 1 worker x 8 gthreads each), one database, "
                    "one instance folder",

@@ -47,13 +47,13 @@ class FixedDimEncoder(HashingEncoder):
         super().__init__(dim=DIM)
 
 
-def synthetic(n: int, rng: np.random.Generator) -> tuple[list[Document], np.ndarray, np.ndarray]:
+def synthetic(n: int, rng: np.random.Generator, dim: int = DIM) -> tuple[list[Document], np.ndarray, np.ndarray]:
     common = [f"w{i}" for i in range(300)]
     vocab = [[f"t{t}x{j}" for j in range(40)] for t in range(TOPICS)]
-    centres = rng.standard_normal((TOPICS, DIM)).astype(np.float32)
+    centres = rng.standard_normal((TOPICS, dim)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     topics = rng.integers(0, TOPICS, n)
-    vectors = centres[topics] + 0.6 * rng.standard_normal((n, DIM)).astype(np.float32) / np.sqrt(DIM) * 8
+    vectors = centres[topics] + 0.6 * rng.standard_normal((n, dim)).astype(np.float32) / np.sqrt(dim) * 8
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     docs = []
     for i in range(n):

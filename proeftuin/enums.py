@@ -192,6 +192,23 @@ class QuestionStatus(LabelledEnum):
     CLOSED = "closed"
 
 
+class OrgRole(LabelledEnum):
+    """A person's role in their organisation (issue 10). Viewers are read-only colleagues (a council
+    member or a colleague of another department who follows the file): they see what the
+    organisation sees and change nothing."""
+
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+class JoinRequestStatus(LabelledEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
 class LearningStatus(LabelledEnum):
     """What became of one run of `flask matching learn`."""
 
@@ -334,6 +351,17 @@ LABELS: dict[type, dict] = {
         SuggestionStatus.ACCEPTED: _l("Accepted"),
         SuggestionStatus.REJECTED: _l("Rejected"),
         SuggestionStatus.NEEDS_INFO: _l("Needs information"),
+    },
+    OrgRole: {
+        OrgRole.ADMIN: _l("Organisation admin"),
+        OrgRole.MEMBER: _l("Member"),
+        OrgRole.VIEWER: _l("Read-only colleague"),
+    },
+    JoinRequestStatus: {
+        JoinRequestStatus.PENDING: _l("Waiting for an admin"),
+        JoinRequestStatus.APPROVED: _l("Approved"),
+        JoinRequestStatus.REFUSED: _l("Refused"),
+        JoinRequestStatus.WITHDRAWN: _l("Withdrawn"),
     },
     LearningStatus: {
         LearningStatus.ACTIVE: _l("In use"),

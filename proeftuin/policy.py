@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from proeftuin.enums import Role
+from proeftuin.enums import OrgRole, Role
 
 if TYPE_CHECKING:
-    from proeftuin.models import Challenge, User
+    from proeftuin.models import Challenge, Organisation, User
 
 STAFF_ROLES = (Role.FACILITATOR, Role.ADMIN)
 
@@ -38,3 +38,30 @@ def owns_challenge(user: User | None, challenge: Challenge) -> bool:
         and user.organisation_id is not None
         and user.organisation_id == challenge.organisation_id
     )
+
+
+# ---- organisations are teams (issue 10) ------------------------------------------------------
+
+def org_role_in(user: User | None, organisation: Organisation | int | None) -> OrgRole | None:
+    """The user's role in `organisation` (an object or its id), or None when not a member of it."""
+    if organisation is None or not is_signed_in(user) or user.role not in (Role.MUNICIPALITY, Role.STARTUP):
+        return None
+    org_id = organisation if isinstance(organisation, int) else organisation.id
+    if user.organisation_id is None or user.organisation_id != org_id:
+        return None
+    return user.org_role
+
+
+def is_org_member(user: User | None, organisation: Organisation | int | None) -> bool:
+    """Any member of the organisation, read-only colleagues included: sees what it sees."""
+    return org_role_in(user, organisation) is not None
+
+
+def can_act_for_org(user: User | None, organisation: Organisation | int | None) -> bool:
+    """A member who may change the organisation's content (admins and members, not viewers)."""
+    return org_role_in(user, organisation) in (OrgRole.ADMIN, OrgRole.MEMBER)
+
+
+def is_org_admin(user: User | None, organisation: Organisation | int | None) -> bool:
+    """An admin of the organisation: members, invitations, settings."""
+    return org_role_in(user, organisation) == OrgRole.ADMIN

@@ -20,6 +20,7 @@ from proeftuin.enums import (
     Language,
     Maturity,
     OrgKind,
+    OrgRole,
     ProcurementRoute,
     Region,
     Role,
@@ -131,8 +132,11 @@ def make_org(kind: OrgKind, name: str, nis: str | None = None, region: Region = 
     return org
 
 
-def make_user(email: str, role: Role, org: Organisation | None = None) -> User:
-    user = User(email=email, name=email.split("@")[0], role=role, organisation=org,
+def make_user(email: str, role: Role, org: Organisation | None = None, org_role: OrgRole | None = None) -> User:
+    """A user; a municipality or start-up user of an organisation is its admin unless `org_role` says otherwise."""
+    if org_role is None and org is not None and role in (Role.MUNICIPALITY, Role.STARTUP):
+        org_role = OrgRole.ADMIN
+    user = User(email=email, name=email.split("@")[0], role=role, organisation=org, org_role=org_role,
                 password_hash=hash_password(PASSWORD))
     db.session.add(user)
     db.session.flush()

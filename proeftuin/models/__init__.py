@@ -15,7 +15,7 @@ from proeftuin.models.expert import ExpertProfile, ExpertQuestion, QuestionMessa
 from proeftuin.models.learning import LearningRun
 from proeftuin.models.matching import Embedding, IndexState, MatchSuggestion
 from proeftuin.models.notification import Notification
-from proeftuin.models.organisation import Municipality, Organisation
+from proeftuin.models.organisation import Invitation, JoinRequest, Municipality, Organisation
 from proeftuin.models.outbox import OutboxEffect
 from proeftuin.models.profile import ProfileTheme, StartupProfile
 from proeftuin.models.user import User
@@ -42,6 +42,8 @@ __all__ = [
     "Municipality",
     "MunicipalityParticipation",
     "Organisation",
+    "Invitation",
+    "JoinRequest",
     "OutboxEffect",
     "ProfileTheme",
     "StartupParticipation",

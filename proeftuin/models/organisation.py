@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from proeftuin.enums import OrgKind, Region
+from proeftuin.enums import JoinRequestStatus, OrgKind, OrgRole, Region
 from proeftuin.extensions import db
 from proeftuin.models.types import UTCDateTime, enum_type, utcnow
 
@@ -44,6 +44,15 @@ class Organisation(db.Model):
     )
     website: Mapped[str | None] = mapped_column(sa.String(300))
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    # Organisation settings (issue 10): shown to everyone, except the phone (and contact e-mail) that
+    # only parties that were introduced see.
+    description: Mapped[str | None] = mapped_column(sa.Text())
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    languages: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The logo, re-encoded on upload and stored outside static/ under a random name.
+    logo_file: Mapped[str | None] = mapped_column(sa.String(80))
+    logo_content_type: Mapped[str | None] = mapped_column(sa.String(40))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when the support point refused (or withdrew) the verification; cleared when it verifies.
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -73,3 +82,45 @@ class Organisation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Organisation {self.slug}>"
+
+
+class Invitation(db.Model):
+    """An organisation admin's single-use invitation of a colleague, by e-mail (issue 10).
+
+    Only the SHA-256 of the token is stored; the link in the mail carries the token itself.
+    """
+
+    __tablename__ = "organisation_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    role: Mapped[OrgRole] = mapped_column(enum_type(OrgRole))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class JoinRequest(db.Model):
+    """Someone who registered for an organisation that already exists asks its admins to let them in."""
+
+    __tablename__ = "join_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str | None] = mapped_column(sa.Text())
+    status: Mapped[JoinRequestStatus] = mapped_column(enum_type(JoinRequestStatus), default=JoinRequestStatus.PENDING,
+                                                      index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    organisation: Mapped[Organisation] = relationship()

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from proeftuin.enums import Role
+from proeftuin.enums import OrgRole, Role
 from proeftuin.extensions import db
 from proeftuin.models.organisation import Organisation
 from proeftuin.models.types import UTCDateTime, enum_type, utcnow
@@ -23,12 +23,18 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisation.id"), index=True
     )
+    # The role in `organisation` (None for staff and for someone whose join request is pending).
+    org_role: Mapped[OrgRole | None] = mapped_column(enum_type(OrgRole))
+    # An address the person asked to change to, until they confirm it from the mail sent there.
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254))
     locale: Mapped[str | None] = mapped_column(sa.String(5))
     session_version: Mapped[int] = mapped_column(default=1)
     active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the person deleted their account: personal data erased, the row kept for integrity.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="members")
 

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
-from proeftuin.enums import PROVINCE_TO_REGION, OrgKind, Region, Role
+from proeftuin.enums import PROVINCE_TO_REGION, OrgKind, OrgRole, Region, Role
 from proeftuin.extensions import db
 from proeftuin.links import public_url
 from proeftuin.models import Municipality, Organisation, User
@@ -180,7 +180,7 @@ def _new_account(data: Registration, email: str, password_hash: str,
         )
         role = Role.STARTUP
     user = User(email=email, password_hash=password_hash, name=data.name.strip(), role=role,
-                organisation=org, locale=data.locale)
+                organisation=org, org_role=OrgRole.ADMIN, locale=data.locale)
     db.session.add_all([org, user])
     db.session.flush()
     audit.record(user, "account.register", org, kind=org.kind.value)

@@ -18,6 +18,7 @@ from proeftuin.enums import (
     Language,
     Maturity,
     OrgKind,
+    OrgRole,
     ProcurementRoute,
     Region,
     Role,
@@ -256,9 +257,9 @@ def load_demo(today: date | None = None) -> dict[str, int]:
     support_point = staff_organisation()
     users = [
         User(email=DEMO_LOGINS[0].email, name="Demo Gemeente Gent", role=Role.MUNICIPALITY,
-             organisation=municipality_org),
+             organisation=municipality_org, org_role=OrgRole.ADMIN),
         User(email=DEMO_LOGINS[1].email, name=f"Demo {startup_org.name}", role=Role.STARTUP,
-             organisation=startup_org),
+             organisation=startup_org, org_role=OrgRole.ADMIN),
         User(email=DEMO_LOGINS[2].email, name="Demo Facilitator", role=Role.FACILITATOR,
              organisation=support_point),
         User(email=DEMO_LOGINS[3].email, name="Demo Admin", role=Role.ADMIN),

@@ -1,4 +1,5 @@
-"""With the real default model (USE multilingual v3): a Dutch challenge finds English and French profiles."""
+"""With the real models (USE multilingual v3, and USE + e5-small in one vector): a Dutch challenge finds
+English and French profiles."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,9 +46,9 @@ UNRELATED = [
 ENGLISH_ID, FRENCH_ID = 101, 102
 
 
-@pytest.fixture(scope="module")
-def ranker() -> HybridRanker:
-    ranker = HybridRanker(get_encoder(DEFAULT_ENGINE))
+@pytest.fixture(scope="module", params=[DEFAULT_ENGINE, "use-multilingual-v3+e5-small"])
+def ranker(request) -> HybridRanker:
+    ranker = HybridRanker(get_encoder(request.param))
     docs = [Document(ENGLISH_ID, ENGLISH, "en"), Document(FRENCH_ID, FRENCH, "fr")]
     docs += [Document(i, text, language) for i, (language, text) in enumerate(UNRELATED)]
     ranker.index(docs)
