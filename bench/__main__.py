@@ -25,6 +25,9 @@ BENCHES = {
     "lexical_live": ["bench.lexical_live"],
     "thin_queries": ["bench.thin_queries"],
     "calibration": ["bench.calibration"],
+    "calibration_combined": ["bench.calibration", "--engine", "use-multilingual-v3+e5-small", "--no-save"],
+    "dense_fusion": ["bench.dense_fusion", "--engine", "use-multilingual-v3", "--engine", "e5-small"],
+    "ltr": ["bench.ltr", "--no-results"],
 }
 
 

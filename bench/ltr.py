@@ -157,10 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(args.save).parent.mkdir(parents=True, exist_ok=True)
         Path(args.save).write_text(model.to_json(), encoding="utf-8")
     result["seconds"] = round(time.perf_counter() - started, 1)
-    text = json.dumps(result, indent=1)
     if not args.no_results:
-        RESULTS.write_text(text + "\n", encoding="utf-8")
-    print(text)
+        RESULTS.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(result))
     return 0
 
 
