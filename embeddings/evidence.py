@@ -73,34 +73,36 @@ BAND_NAMES: tuple[str, ...] = ("strong", "good", "possible")
 
 @dataclass(frozen=True)
 class StrengthModel:
-    """P(relevant | fused score) as measured, and the score floors of the bands.
+    """P(relevant | fused score, how many documents were searched, raw cosine), and the band floors.
 
-    Fitted by ``python -m bench.calibration`` on the dev judgments: isotonic regression of relevance
-    on the hybrid's fused score, cross-validated by query, kept as a few knots (linear between them,
-    flat outside). The fused score is made of z-scores over the searched documents; the bench checks
-    that the bands keep their precision when a quarter and a twentieth of the corpus is searched.
-    Calibration on the raw cosine and BM25 instead was measured and is worse (bench/results).
+    Fitted by ``python -m bench.calibration`` on the dev judgments: logistic regression on the fused
+    score, log(documents searched) and their product, and the raw cosine, cross-validated by query,
+    over the whole dev corpus and over small corpora (each query's relevant documents among 30 and
+    300 others: a platform's first months). The fused score is made of z-scores over the searched
+    documents, so the same score means more among 2,000 documents than among 30; the size term lets
+    one model serve both (bench/results/calibration.json has the precision per band and size).
 
     Attributes:
-        knots: (fused score, probability) pairs, scores increasing.
-        floors: the lowest fused score of each band but the last.
+        coefficients: bias, then the weights of fused, log(searched), fused x log(searched), cosine.
+        floors: the lowest probability of each band but the last.
         precision: the share of relevant results each band measured on held-out queries.
     """
 
-    knots: tuple[tuple[float, float], ...]
+    coefficients: tuple[float, ...]
     floors: Mapping[str, float]
     precision: Mapping[str, float]
 
-    def probability(self, score: float) -> float:
-        """The calibrated probability that a result with this fused score is relevant."""
-        xs = [x for x, _p in self.knots]
-        ps = [p for _x, p in self.knots]
-        return float(np.interp(score, xs, ps))
+    def probability(self, score: float, searched: float, cosine: float) -> float:
+        """The calibrated probability that a result with these parts is relevant."""
+        size = float(np.log(max(searched, 2.0)))
+        bias, w_score, w_size, w_both, w_cosine = self.coefficients
+        z = bias + w_score * score + w_size * size + w_both * score * size + w_cosine * cosine
+        return float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))))
 
-    def band(self, score: float) -> str:
-        """The band of a fused score."""
+    def band(self, probability: float) -> str:
+        """The band of a calibrated probability."""
         for name in BAND_NAMES[:-1]:
-            if score >= self.floors[name]:
+            if probability >= self.floors[name]:
                 return name
         return BAND_NAMES[-1]
 
@@ -109,9 +111,9 @@ def _measured_models() -> dict[str, StrengthModel]:
     """The models `bench.calibration` measured, from ``strength_models.json`` beside this module."""
     path = Path(__file__).with_name("strength_models.json")
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    return {name: StrengthModel(knots=tuple((float(x), float(p)) for x, p in entry["knots"]),
+    return {name: StrengthModel(coefficients=tuple(float(c) for c in entry["coefficients"]),
                                 floors=dict(entry["floors"]), precision=dict(entry["precision"]))
-            for name, entry in data.items()}
+            for name, entry in data.items() if "coefficients" in entry}
 
 
 #: Strength models by engine name (`engine_name`), as measured on dev (`bench.calibration`).
@@ -133,16 +135,15 @@ def strength_model(encoder_id: str) -> StrengthModel | None:
 
 
 def strength(parts: Mapping[str, float], encoder_id: str) -> Strength | None:
-    """The band of a hybrid result from its fused text score (``parts["text"]`` as suggestions keep
-    it, or ``parts["fused"]`` as the ranker reports it), or None.
-
-    None when the encoder has no measured model or the parts hold no fused score (a BM25-only or
-    dense-only search).
+    """The band of a hybrid result from its parts: the fused text score (``parts["text"]`` as
+    suggestions keep it, or ``parts["fused"]`` as the ranker reports it), ``searched`` and the raw
+    cosine ``dense``; None when the encoder has no measured model or a part is missing (a BM25-only
+    search, or a suggestion stored before the ranker reported ``searched``).
     """
     model = strength_model(encoder_id)
     score = parts.get("text", parts.get("fused"))
-    if model is None or score is None or "dense" not in parts or "lexical" not in parts:
+    if model is None or score is None or "dense" not in parts or "searched" not in parts:
         return None
-    probability = model.probability(float(score))
-    band = model.band(float(score))
+    probability = model.probability(float(score), float(parts["searched"]), float(parts["dense"]))
+    band = model.band(probability)
     return Strength(band=band, probability=probability, precision=float(model.precision.get(band, 0.0)))

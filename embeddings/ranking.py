@@ -607,6 +607,9 @@ class HybridRanker:
                 evidence["query_dense_max"] = float(np.max(parts["dense"][mask]))
                 if "lexical" in parts:
                     evidence["query_lexical_max"] = float(np.max(parts["lexical"][mask]))
+                # How many documents the z-scores were taken over: a fused score means more the more
+                # documents it stands out from (`evidence.StrengthModel`).
+                evidence["searched"] = float(mask.sum())
             results = []
             if only is not None:
                 chosen = [self._positions[i] for i in only if i in self._positions]

