@@ -103,6 +103,11 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = parse_int(env("MAX_CONTENT_LENGTH"), 1024 * 1024)
     MAX_FORM_PARTS = 200
+    # Organisation logos (SECURITY.md T17): stored outside static/, None -> instance/logos. The
+    # logo upload route alone accepts a body of LOGO_MAX_BYTES (plus the form around the file).
+    LOGO_DIR = env("LOGO_DIR")
+    LOGO_MAX_BYTES = parse_int(env("LOGO_MAX_BYTES"), 2 * 1024 * 1024)
+    LOGO_MAX_PIXELS = parse_int(env("LOGO_MAX_PIXELS"), 25_000_000)
 
     # Sessions and cookies
     PERMANENT_SESSION_LIFETIME = timedelta(hours=parse_int(env("SESSION_HOURS"), 8))
@@ -114,6 +119,10 @@ class Config:
     SESSION_COOKIE_SECURE = parse_bool(env("SESSION_COOKIE_SECURE"), False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PASSWORD_RESET_MAX_AGE = 3600
+    # The link that confirms a new e-mail address (sent to that address) lasts this many seconds.
+    EMAIL_CHANGE_MAX_AGE = 24 * 3600
+    # The support point's address, named in the privacy statement, the terms and account mail.
+    SUPPORT_EMAIL = env("SUPPORT_EMAIL", "steunpunt@proeftuin.localhost")
 
     # i18n
     LANGUAGES = ("nl", "fr", "en")

@@ -31,13 +31,17 @@ def is_staff(user: User | None) -> bool:
 
 
 def owns_challenge(user: User | None, challenge: Challenge) -> bool:
-    """A member of the municipality that wrote the challenge."""
+    """A member of the municipality that wrote the challenge (viewers included: they read it)."""
     return (
         is_signed_in(user)
         and user.role == Role.MUNICIPALITY
-        and user.organisation_id is not None
-        and user.organisation_id == challenge.organisation_id
+        and is_org_member(user, challenge.organisation_id)
     )
+
+
+def may_change_challenge(user: User | None, challenge: Challenge) -> bool:
+    """An admin or member of the municipality that wrote the challenge (not a viewer)."""
+    return owns_challenge(user, challenge) and can_act_for_org(user, challenge.organisation_id)
 
 
 # ---- organisations are teams (issue 10) ------------------------------------------------------

@@ -112,7 +112,8 @@ def register_extensions(app: Flask) -> None:
 
     @app.after_request
     def private_pages_are_not_cached(response):
-        if current_user and current_user.is_authenticated:
+        # A response that declares itself public (an organisation's logo) is the same for everyone.
+        if current_user and current_user.is_authenticated and not response.cache_control.public:
             response.headers["Cache-Control"] = "no-store"
         if "index_version" in g:
             response.headers["X-Index-Version"] = str(g.index_version)
@@ -196,12 +197,14 @@ def register_blueprints(app: Flask) -> None:
         guidance,
         main,
         notifications,
+        organisation,
+        organisation_settings,
         review,
         startups,
     )
 
     for module in (main, auth, challenges, startups, applications, admin, review, notifications, experts,
-                   dashboard, guidance, experiments, buyer_groups):
+                   dashboard, guidance, experiments, buyer_groups, organisation, organisation_settings):
         app.register_blueprint(module.bp)
 
 
@@ -262,6 +265,7 @@ def register_template_helpers(app: Flask) -> None:
         "text": _l("Text relevance"),
         "lexical": _l("Shared words (BM25)"),
         "dense": _l("Meaning (embeddings)"),
+        "searched": _l("Documents compared"),
         "themes": _l("Themes"),
         "region": _l("Region"),
         "maturity": _l("Maturity"),

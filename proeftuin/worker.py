@@ -39,6 +39,13 @@ class Worker:
         def check_index() -> dict:
             return self.check_index()
 
+        @huey.periodic_task(crontab(hour="3", minute="17"), name="apply_retention")
+        def apply_retention() -> dict:
+            from proeftuin.services.retention import apply_retention as run
+
+            with self.app.app_context():
+                return run()
+
         self._drain_task = drain_outbox
 
     def nudge(self) -> None:

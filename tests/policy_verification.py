@@ -17,7 +17,7 @@ POLICY = {
     "admin.revoke": ("POST", "/admin/organisations/{org_verified}/revoke", {"reason": "Closed down."},
                      STAFF_ONLY_302),
     "auth.organisation_settings": ("POST", "/auth/account/organisation", {"org-organisation_name": "Renamed"},
-                                   only({"muniA": 302, "muniB": 302, "suA": 302, "suB": 302})),
+                                   only({"muniA": 404, "muniB": 404, "suA": 302, "suB": 302})),
 }
 assert all(set(row[3]) == set(PRINCIPALS) for row in POLICY.values())
 

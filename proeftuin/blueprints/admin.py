@@ -1,4 +1,4 @@
-"""Platform administration: verify organisations, create facilitators, read the audit log."""
+"""Platform administration: verify organisations, create facilitators, (de)activate accounts, read the audit log."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +15,7 @@ from proeftuin.blueprints.fields import SingleLineField
 from proeftuin.enums import Role
 from proeftuin.extensions import db
 from proeftuin.models import AuditEvent
-from proeftuin.services import InvalidInput, accounts, verification
+from proeftuin.services import InvalidInput, account_admin, accounts, verification
 from proeftuin.services.listing import page_args
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -120,3 +120,40 @@ def new_facilitator():
 def audit_log():
     events = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.at.desc()).limit(200)).all()
     return render_template("admin/audit.html", events=events)
+
+
+@bp.route("/users/")
+@allow(Role.ADMIN)
+def users():
+    """Every account, searchable on name or e-mail, with deactivate / reactivate."""
+    try:
+        query = account_admin.users_query(current_user, request.args.get("q", ""))
+        page, per_page = page_args(request.args, 50, current_app.config["MAX_PER_PAGE"])
+    except InvalidInput:
+        abort(400)
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=True)
+    return render_template("admin/users.html", pagination=pagination, q=request.args.get("q", ""),
+                           form=VerifyForm())
+
+
+def _set_active(user_id: int, active: bool, message):
+    if not VerifyForm().validate_on_submit():
+        abort(400)
+    with domain_errors() as outcome:
+        user = account_admin.set_active(current_user, user_id, active)
+    if outcome.ok:
+        flash(message % {"name": user.name}, "success")
+    return redirect(url_for("admin.users", q=request.form.get("q") or None))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@allow(Role.ADMIN)
+def deactivate_user(user_id: int):
+    return _set_active(user_id, False,
+                       _("%(name)s is deactivated: their sessions have ended and they were told by e-mail."))
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@allow(Role.ADMIN)
+def reactivate_user(user_id: int):
+    return _set_active(user_id, True, _("%(name)s is active again and was told by e-mail."))

@@ -1,18 +1,36 @@
-"""Registration, log-in and log-out, password reset and change."""
+"""Registration, log-in and log-out, password reset; the account page (name, language, e-mail,
+password, export, deletion)."""
 from __future__ import annotations
 
 import hashlib
+import json
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from proeftuin import policy
 from proeftuin.access import ANYONE, SIGNED_IN, allow
 from proeftuin.blueprints.auth_forms import (
     ChangePasswordForm,
+    ConfirmForm,
+    DeleteAccountForm,
+    EmailChangeForm,
     LoginForm,
     OrganisationForm,
+    ProfileForm,
     RegisterForm,
     ResetPasswordForm,
     ResetRequestForm,
@@ -22,7 +40,7 @@ from proeftuin.blueprints.main import safe_next
 from proeftuin.enums import OrgKind, Region, Role
 from proeftuin.extensions import db, limiter
 from proeftuin.models import Municipality
-from proeftuin.services import accounts
+from proeftuin.services import account_data, account_settings, accounts
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -93,6 +111,8 @@ def register():
             region=Region(form.region.data) if form.region.data else None,
             website=form.website.data or None,
             locale=locale,
+            join_existing=bool(form.join.data),
+            join_message=form.join_message.data or None,
         )
         with domain_errors(form) as outcome:
             accounts.register(data)
@@ -164,13 +184,35 @@ def reset_password(token: str):
 
 
 def _organisation_form() -> OrganisationForm | None:
-    """The organisation settings form, for members of a municipality or start-up."""
-    if current_user.organisation is None or current_user.role not in (Role.MUNICIPALITY, Role.STARTUP):
+    """The rename form, for a start-up's admins (a municipality's official name is not editable; the
+    other settings are on /organisation/settings/)."""
+    org = current_user.organisation
+    if org is None or current_user.role != Role.STARTUP or not policy.is_org_admin(current_user, org):
         return None
     form = OrganisationForm(prefix="org")
     if not form.is_submitted():
         form.organisation_name.data = current_user.organisation.name
     return form
+
+
+def _me():
+    """The signed-in user itself, not Flask-Login's proxy (audit rows record the object's type)."""
+    return current_user._get_current_object()
+
+
+def _account_page(**forms):
+    """The account page with every form on it; `forms` replaces the ones the user just sent."""
+    profile_form = ProfileForm(formdata=None, prefix="profile", name=current_user.name,
+                               locale=current_user.locale or str(get_locale()))
+    context = {
+        "form": ChangePasswordForm(formdata=None),
+        "org_form": _organisation_form(),
+        "profile_form": profile_form,
+        "email_form": EmailChangeForm(formdata=None, prefix="email"),
+        "export_form": ConfirmForm(formdata=None, prefix="export"),
+    }
+    context.update(forms)
+    return render_template("auth/account.html", **context)
 
 
 @bp.route("/account/organisation", methods=["POST"])
@@ -189,7 +231,7 @@ def organisation_settings():
                 flash(_("Because the name changed, the support point verifies your organisation again; "
                         "until then what it publishes is not public."), "info")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=ChangePasswordForm(formdata=None), org_form=form)
+    return _account_page(org_form=form)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -198,10 +240,100 @@ def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         with domain_errors(form) as outcome:
-            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+            accounts.change_password(_me(), form.current_password.data, form.new_password.data)
         if outcome.ok:
             logout_user()
             session.clear()
             flash(_("Your password is changed. Log in again with the new password."), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/account.html", form=form, org_form=_organisation_form())
+    return _account_page(form=form)
+
+
+@bp.route("/account/profile", methods=["POST"])
+@allow(SIGNED_IN)
+def account_profile():
+    form = ProfileForm(prefix="profile")
+    if form.validate_on_submit():
+        with domain_errors(form) as outcome:
+            account_settings.update_profile(_me(), form.name.data, form.locale.data)
+        if outcome.ok:
+            session["locale"] = current_user.locale
+            flash(_("Your name and language are saved."), "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(profile_form=form)
+
+
+@bp.route("/account/email", methods=["POST"])
+@allow(SIGNED_IN)
+@limiter.limit(_reset_limit, methods=["POST"])
+def change_email():
+    form = EmailChangeForm(prefix="email")
+    if form.validate_on_submit():
+        with domain_errors(form) as outcome:
+            account_settings.request_email_change(_me(), form.new_email.data, form.password.data)
+        if outcome.ok:
+            # The same answer whether or not the address already has an account (no oracle).
+            flash(_("We sent a link to the new address. Follow it to confirm the change; until then you "
+                    "log in with your current address."), "info")
+            return redirect(url_for("auth.account"))
+    return _account_page(email_form=form)
+
+
+@bp.route("/account/email/<token>", methods=["GET", "POST"])
+@allow(ANYONE)
+def confirm_email(token: str):
+    user = account_settings.user_for_email_token(token)
+    if user is None:
+        flash(_("This confirmation link is invalid or has expired."), "error")
+        return redirect(url_for("auth.account" if current_user.is_authenticated else "auth.login"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with domain_errors(form) as outcome:
+            account_settings.confirm_email_change(token)
+        if outcome.ok:
+            flash(_("Your e-mail address is changed. Log in with the new address from now on."), "success")
+            return redirect(url_for("auth.account" if current_user.is_authenticated else "auth.login"))
+        return redirect(url_for("auth.login"))
+    return render_template("auth/confirm_email.html", form=form, new_email=user.pending_email)
+
+
+def _export_limit() -> str:
+    return current_app.config["EXPORT_RATE_LIMIT"]
+
+
+@bp.route("/account/export", methods=["POST"])
+@allow(SIGNED_IN)
+@limiter.limit(_export_limit)
+def export_data():
+    """Download everything the platform holds about the signed-in person (POST: needs the session
+    and its CSRF token; nothing in the URL grants access)."""
+    if not ConfirmForm(prefix="export").validate_on_submit():
+        abort(400)
+    data = account_data.export(_me())
+    body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
+    return Response(body, content_type="application/json; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename=\"{account_data.export_filename(current_user)}\"",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def delete_account():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        with domain_errors(form) as outcome:
+            account_data.delete_account(_me(), form.password.data)
+        if outcome.ok:
+            locale = session.get("locale")
+            logout_user()
+            session.clear()
+            if locale:
+                session["locale"] = locale  # the goodbye page stays in the person's language
+            flash(_("Your account is deleted. A last message confirming it is on its way to your address."),
+                  "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/delete_account.html", form=form,
+                           blocker=account_data.deletion_blocker(current_user),
+                           others=len(account_data.other_members(current_user)))

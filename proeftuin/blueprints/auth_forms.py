@@ -32,6 +32,9 @@ class RegisterForm(FlaskForm):
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
     )
+    # Issue 10: someone whose municipality or start-up is registered already asks to join it.
+    join = BooleanField(_l("My organisation already has an account: ask its admins to let me join"))
+    join_message = SingleLineField(_l("A word for the admins (optional)"), validators=[Length(max=300)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,3 +84,29 @@ class OrganisationForm(FlaskForm):
     """The organisation settings on the account page (its name, for now)."""
 
     organisation_name = SingleLineField(_l("Name of the organisation"), validators=[DataRequired(), Length(max=160)])
+
+
+LANGUAGE_CHOICES = [("nl", "Nederlands"), ("fr", "Français"), ("en", "English")]
+
+
+class ProfileForm(FlaskForm):
+    """Name and language on the account page."""
+
+    name = SingleLineField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    locale = SelectField(_l("Language of the site and of mail"), choices=LANGUAGE_CHOICES)
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField(_l("New e-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=256)],
+                             description=_l("To be sure it is you."))
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs the CSRF token (confirm the new address, download the export)."""
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=256)])
+    confirm = BooleanField(_l("I understand that this cannot be undone"),
+                           validators=[DataRequired(message=_l("Tick the box to confirm."))])

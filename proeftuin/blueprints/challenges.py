@@ -97,6 +97,7 @@ def detail(challenge_id: int):
         "challenges/detail.html",
         challenge=challenge,
         is_owner=policy.owns_challenge(current_user, challenge),
+        can_change=policy.may_change_challenge(current_user, challenge),
         own_application=own_application,
         accepts_applications=challenge.accepts_applications(date.today()),
         status_form=StatusForm(),
@@ -122,7 +123,7 @@ def create():
 @bp.route("/<int:challenge_id>/edit", methods=["GET", "POST"])
 @allow(Role.MUNICIPALITY)
 def edit(challenge_id: int):
-    challenge = challenge_service.get_owned(current_user, challenge_id)
+    challenge = challenge_service.get_changeable(current_user, challenge_id)
     form = ChallengeForm.for_challenge(challenge)
     if form.validate_on_submit():
         with domain_errors(form) as outcome:

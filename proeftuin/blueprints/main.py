@@ -1,14 +1,15 @@
-"""Home page, language switch and health check."""
+"""Home page, language switch, health check, privacy statement and terms of use."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from proeftuin.access import ANYONE, allow
 from proeftuin.extensions import db
-from proeftuin.services import accounts
+from proeftuin.services import accounts, retention
 from proeftuin.services import challenges as challenge_service
 from proeftuin.services.challenges import ChallengeFilters
 
@@ -43,6 +44,31 @@ def set_language():
     if current_user.is_authenticated:
         accounts.set_locale(current_user, locale)
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))
+
+
+def _legal(page: str):
+    """A legal text in the reader's language (each language is written out, not machine-assembled)."""
+    locale = str(get_locale())
+    if locale not in current_app.config["LANGUAGES"]:
+        locale = "nl"
+    return render_template(f"legal/{page}.html", body=f"legal/{page}_{locale}.html",
+                           support=current_app.config["SUPPORT_EMAIL"], retention=retention,
+                           email_hours=current_app.config["EMAIL_CHANGE_MAX_AGE"] // 3600,
+                           reset_minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+                           session_hours=int(current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() // 3600),
+                           remember_days=current_app.config["REMEMBER_COOKIE_DURATION"].days)
+
+
+@bp.route("/privacy")
+@allow(ANYONE)
+def privacy():
+    return _legal("privacy")
+
+
+@bp.route("/terms")
+@allow(ANYONE)
+def terms():
+    return _legal("terms")
 
 
 @bp.route("/healthz")

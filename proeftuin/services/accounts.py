@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
+from proeftuin import policy
 from proeftuin.enums import PROVINCE_TO_REGION, OrgKind, OrgRole, Region, Role
 from proeftuin.extensions import db
 from proeftuin.links import public_url
@@ -80,6 +81,9 @@ class Registration:
     region: Region | None = None
     website: str | None = None
     locale: str | None = None
+    # Ask to join the municipality or start-up when it already has an account (issue 10).
+    join_existing: bool = False
+    join_message: str | None = None
 
 
 @dataclass
@@ -207,13 +211,16 @@ def register(data: Registration) -> RegistrationResult:
     email = normalise_email(data.email)
     password_hash = hash_password(data.password)
     for attempt in range(REGISTER_ATTEMPTS):
-        if municipality is not None and _municipality_taken(municipality.nis_code):
+        if not data.join_existing and municipality is not None and _municipality_taken(municipality.nis_code):
             raise _municipality_conflict()
+        existing = _existing_organisation(data, municipality) if data.join_existing else None
         owner = _email_owner(email)
         if owner is not None:
             _mail_existing_owner(owner)
             return RegistrationResult(None)
         try:
+            if existing is not None:
+                return RegistrationResult(_new_join_request(data, email, password_hash, existing))
             user = _new_account(data, email, password_hash, municipality, retry=attempt > 0)
         except IntegrityError:
             db.session.rollback()
@@ -222,6 +229,29 @@ def register(data: Registration) -> RegistrationResult:
         _mail_new_user(user)
         return RegistrationResult(user)
     raise Conflict(str(_l("Registration failed; please try again.")))
+
+
+def _existing_organisation(data: Registration, municipality: Municipality | None) -> Organisation | None:
+    """The organisation a registration that asks to join is for, when it exists already."""
+    from proeftuin.services import teams
+
+    if municipality is not None:
+        return db.session.scalar(db.select(Organisation).where(Organisation.municipality_nis == municipality.nis_code))
+    return teams.existing_startup(data.organisation_name)
+
+
+def _new_join_request(data: Registration, email: str, password_hash: str, org: Organisation) -> User:
+    """An account without organisation that asks `org`'s admins to let it in (issue 10)."""
+    from proeftuin.services import teams
+
+    user = User(email=email, password_hash=password_hash, name=data.name.strip(), role=teams.ROLE_OF_KIND[org.kind],
+                organisation=None, org_role=None, locale=data.locale)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(user, "account.register", user, kind=org.kind.value, join_request=org.id)
+    teams.request_to_join(user, org, data.join_message)
+    db.session.commit()
+    return user
 
 
 def _mail_new_user(user: User) -> None:
@@ -251,11 +281,15 @@ def rename_organisation(actor: User, name: str) -> Organisation:
     verified account cannot take on another organisation's name.
 
     Raises:
-        Forbidden: the actor has no municipality or start-up of its own.
+        Forbidden: the actor is not an admin of a municipality or start-up (members and read-only
+            colleagues may not rename it), or the organisation is a municipality, whose official
+            name comes from the municipality list.
         InvalidInput: the name is empty or longer than 160 characters.
     """
     org = actor.organisation
-    if org is None or actor.role not in (Role.MUNICIPALITY, Role.STARTUP):
+    if org is None or actor.role not in (Role.MUNICIPALITY, Role.STARTUP) or not policy.is_org_admin(actor, org):
+        raise Forbidden()
+    if org.municipality_nis is not None:
         raise Forbidden()
     name = " ".join((name or "").split())
     if not name:
@@ -307,7 +341,19 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     audit.record(user, "account.password_change", user)
+    with force_locale(user.locale or "nl"):
+        params = {"name": user.name, "reset": public_url("auth.reset_request"),
+                  "support": current_app.config["SUPPORT_EMAIL"]}
+        queue_mail(user.email, str(PASSWORD_CHANGED_SUBJECT), str(PASSWORD_CHANGED_BODY) % params)
     db.session.commit()
+
+
+PASSWORD_CHANGED_SUBJECT = _l("Your Proeftuin password was changed")
+PASSWORD_CHANGED_BODY = _l(
+    "Hello %(name)s,\n\nThe password of your Proeftuin account was just changed, and every session "
+    "was logged out.\n\nIf you did not do this, choose a new password here: %(reset)s\n"
+    "and write to the support point: %(support)s\n"
+)
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from proeftuin.enums import ApplicationStatus, Role
 from proeftuin.extensions import db
 from proeftuin.models import Application, Challenge, User
-from proeftuin.policy import is_staff, owns_challenge
+from proeftuin.policy import can_act_for_org, is_staff, may_change_challenge, owns_challenge
 from proeftuin.services import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, audit, notify
 from proeftuin.services import challenges as challenge_service
 
@@ -79,7 +79,7 @@ def apply(user: User, challenge_id: int, proposal: str, today: date | None = Non
         InvalidTransition: the challenge is not open or its deadline has passed.
         Conflict: the start-up already applied (guarded by a unique constraint).
     """
-    if user.role != Role.STARTUP or user.organisation_id is None:
+    if user.role != Role.STARTUP or not can_act_for_org(user, user.organisation_id):
         raise Forbidden()
     challenge = challenge_service.get_visible(user, challenge_id)
     if not challenge.accepts_applications(today or date.today()):
@@ -139,6 +139,8 @@ def decide(user: User, application_id: int, decision: str, message: str | None) 
     application = db.session.get(Application, application_id)
     if application is None or not owns_challenge(user, application.challenge):
         raise NotFound()
+    if not may_change_challenge(user, application.challenge):
+        raise Forbidden(str(_l("Viewers of the organisation can read applications but not decide on them.")))
     if not application.challenge.organisation.is_verified:
         raise InvalidTransition(str(_l(
             "Your municipality is not verified yet; you can decide on applications once it is.")))

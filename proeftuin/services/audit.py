@@ -11,6 +11,9 @@ logger = logging.getLogger(__name__)
 
 def record(actor: User | None, action: str, obj: object | None = None, **detail: object) -> None:
     """Stage an audit event in the current session (committed with the change it describes)."""
+    # A view may pass `current_user` itself: record the user it stands for, not the proxy's class.
+    unwrap = getattr(obj, "_get_current_object", None)
+    obj = unwrap() if callable(unwrap) else obj
     object_type = type(obj).__name__ if obj is not None else "none"
     object_id = getattr(obj, "id", None)
     db.session.add(

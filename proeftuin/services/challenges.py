@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from proeftuin.enums import ChallengeStatus, Language, ProcurementRoute, Role, Theme
 from proeftuin.extensions import db
 from proeftuin.models import Challenge, ChallengeTheme, Municipality, Organisation, User
-from proeftuin.policy import is_staff, owns_challenge
+from proeftuin.policy import can_act_for_org, is_staff, may_change_challenge, owns_challenge
 from proeftuin.services import Forbidden, InvalidInput, InvalidTransition, NotFound, audit, outbox
 from proeftuin.services.listing import like_pattern, one_of
 
@@ -82,6 +82,14 @@ def get_owned(user: User, challenge_id: int) -> Challenge:
     return challenge
 
 
+def get_changeable(user: User, challenge_id: int) -> Challenge:
+    """The challenge if the user may change it: NotFound for others, Forbidden for its viewers."""
+    challenge = get_owned(user, challenge_id)
+    if not may_change_challenge(user, challenge):
+        raise Forbidden(str(_l("Viewers of the organisation can read its challenges but not change them.")))
+    return challenge
+
+
 def _validate(data: ChallengeData) -> None:
     if not data.themes:
         raise InvalidInput(str(_l("Choose at least one theme.")), "themes")
@@ -106,7 +114,7 @@ def _apply(challenge: Challenge, data: ChallengeData) -> None:
 
 def create(user: User, data: ChallengeData) -> Challenge:
     """Create a draft challenge for the user's municipality."""
-    if user.role != Role.MUNICIPALITY or user.organisation_id is None:
+    if user.role != Role.MUNICIPALITY or not can_act_for_org(user, user.organisation_id):
         raise Forbidden()
     _validate(data)
     challenge = Challenge(organisation_id=user.organisation_id, created_by_id=user.id)
@@ -119,7 +127,7 @@ def create(user: User, data: ChallengeData) -> Challenge:
 
 
 def update(user: User, challenge_id: int, data: ChallengeData) -> Challenge:
-    challenge = get_owned(user, challenge_id)
+    challenge = get_changeable(user, challenge_id)
     if challenge.status not in (ChallengeStatus.DRAFT, ChallengeStatus.PUBLISHED, ChallengeStatus.CLOSED):
         raise InvalidTransition(str(_l("This challenge can no longer be edited.")))
     _validate(data)
@@ -132,7 +140,7 @@ def update(user: User, challenge_id: int, data: ChallengeData) -> Challenge:
 
 def transition(user: User, challenge_id: int, action: str, today: date | None = None) -> Challenge:
     """Move a challenge through its status machine (publish, close, reopen, archive)."""
-    challenge = get_owned(user, challenge_id)
+    challenge = get_changeable(user, challenge_id)
     if action not in TRANSITIONS:
         raise InvalidInput("unknown action")
     sources, target = TRANSITIONS[action]

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from proeftuin.enums import Role
 from proeftuin.extensions import db
 from proeftuin.models import Experiment, Kpi, User
-from proeftuin.policy import is_staff
+from proeftuin.policy import can_act_for_org, is_staff
 from proeftuin.services import Forbidden, NotFound
 
 
@@ -34,7 +34,9 @@ def can_read(user: User | None, experiment: Experiment) -> bool:
 
 
 def can_manage(user: User | None, experiment: Experiment) -> bool:
-    return role_on(user, experiment) in ("staff", "municipality")
+    """Staff, and the admins and members (not the viewers) of a municipality party."""
+    role = role_on(user, experiment)
+    return role == "staff" or (role == "municipality" and can_act_for_org(user, user.organisation_id))
 
 
 def get_readable(user: User, experiment_id: int) -> Experiment:

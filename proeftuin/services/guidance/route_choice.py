@@ -37,7 +37,7 @@ def set_route(user: User, challenge_id: int, route: ProcurementRoute | str) -> C
         InvalidInput: the route is unknown (field `route`).
         InvalidTransition: the challenge can no longer be edited.
     """
-    challenge = challenge_service.get_owned(user, challenge_id)
+    challenge = challenge_service.get_changeable(user, challenge_id)
     try:
         route = ProcurementRoute(route)
     except ValueError:
